@@ -1,0 +1,71 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "mam-quantify",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "mam-quantify", targets: ["mam-quantify"]),
+        .library(name: "MAMImaging", targets: ["MAMImaging"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: C libraries, each behind a thin wrapper that promises no Swift API
+
+        // libnifti2-dev ships no pkg-config file and its nifti2_io.h includes <znzlib.h>,
+        // which Debian installs under /usr/include/nifti/: a C target's include/ folder holds a
+        // forwarding header. Install with: apt-get install libnifti2-dev zlib1g-dev
+        .target(
+            name: "_CNIfTI",
+            linkerSettings: [
+                .linkedLibrary("nifti2"), .linkedLibrary("znz"), .linkedLibrary("z"), .linkedLibrary("m"),
+            ]
+        ),
+        .systemLibrary(
+            name: "_CGSL",
+            providers: [.apt(["libgsl-dev"])]
+        ),
+
+        // MARK: Pipeline stages, one module each
+
+        // Stage 1: image model, world geometry, NIfTI reading and writing.
+        .target(name: "MAMImaging", dependencies: ["_CNIfTI"]),
+        // Numerical optimisation on GSL (used by registration).
+        .target(name: "MAMOptimization", dependencies: ["_CGSL"]),
+
+        // MARK: Phantoms with known answers (tests, benchmarks, SampleCases/)
+
+        .target(name: "MAMPhantoms", dependencies: ["MAMImaging"]),
+
+        // MARK: Command-line tools
+
+        .executableTarget(
+            name: "mam-quantify",
+            dependencies: [
+                "MAMImaging",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "mam-bench",
+            dependencies: [
+                "MAMImaging", "MAMPhantoms", "_CNIfTI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: Tests, folders mirroring Sources/
+
+        .testTarget(name: "MAMImagingTests", dependencies: ["MAMImaging", "MAMPhantoms"]),
+        .testTarget(name: "MAMOptimizationTests", dependencies: ["MAMOptimization"]),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    target.swiftSettings = settings
+}

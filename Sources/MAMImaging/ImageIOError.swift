@@ -1,0 +1,89 @@
+/// Why an image file could not be read or written. `description` is one line naming the file
+/// and the problem, fit to show a user as is.
+public struct ImageIOError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Problem: Sendable, Equatable {
+        case fileNotFound
+        case notAFile
+        case unreadable(reason: String)
+        /// The name does not end in .nii or .nii.gz.
+        case unsupportedFileName
+        /// No NIfTI-1 or NIfTI-2 header at the start of the (decompressed) file.
+        case notNIfTI
+        /// The gzip stream is corrupt or ends early.
+        case corruptCompression(reason: String)
+        /// The header parses but its fields are inconsistent.
+        case invalidHeader(reason: String)
+        case unsupportedDatatype(code: Int)
+        /// The file ends before all the voxels the header promises.
+        case dataTruncated(expectedBytes: Int, availableBytes: Int)
+        /// The grid's voxel count exceeds the reader's bound (checked before allocating).
+        case tooLarge(voxels: String, limit: Int)
+        /// More than one 3-D volume (e.g. a time series).
+        case multipleVolumes(count: Int, dims: [Int])
+        /// Voxel spacing (pixdim) used for the geometry is zero, negative or not finite.
+        case invalidSpacing(pixdim: [Double])
+        /// The index-to-world matrix is singular or not finite.
+        case singularAffine(source: GeometrySource)
+        /// Float voxels that are NaN or infinite where a mask or label map was expected.
+        case nonFiniteVoxels(count: Int)
+        /// Some scaled voxel values are not integers where a label map was expected.
+        case notALabelMap(nonIntegerVoxels: Int)
+        /// A mask was asked for a label value the file does not contain.
+        case labelAbsent(label: Int, present: [Int])
+        case writeFailed(reason: String)
+    }
+
+    public let path: String
+    public let problem: Problem
+
+    public init(path: String, problem: Problem) {
+        self.path = path
+        self.problem = problem
+    }
+
+    public var description: String { "\(path): \(problem.message)" }
+}
+
+extension ImageIOError.Problem {
+    public var message: String {
+        switch self {
+        case .fileNotFound:
+            return "no such file"
+        case .notAFile:
+            return "is a directory or special file, not an image file"
+        case .unreadable(let reason):
+            return "cannot be read (\(reason))"
+        case .unsupportedFileName:
+            return "not a NIfTI file name (expected .nii or .nii.gz)"
+        case .notNIfTI:
+            return "not a NIfTI file (no NIfTI-1 or NIfTI-2 header)"
+        case .corruptCompression(let reason):
+            return "corrupt or truncated gzip data (\(reason))"
+        case .invalidHeader(let reason):
+            return "invalid NIfTI header: \(reason)"
+        case .unsupportedDatatype(let code):
+            return "unsupported NIfTI datatype \(code) (supported: uint8, int8, int16, uint16, int32, "
+                + "uint32, int64, uint64, float32, float64)"
+        case .dataTruncated(let expected, let available):
+            return "voxel data truncated: the header promises \(expected) bytes, the file holds \(available)"
+        case .tooLarge(let voxels, let limit):
+            return "grid of \(voxels) voxels exceeds the limit of \(limit) voxels"
+        case .multipleVolumes(let count, let dims):
+            let shape = dims.map(String.init).joined(separator: " x ")
+            return "holds \(count) volumes (dimensions \(shape)); one 3-D volume is needed"
+        case .invalidSpacing(let pixdim):
+            return "voxel spacing \(pixdim.map { "\($0)" }.joined(separator: " x ")) is not positive and finite"
+        case .singularAffine(let source):
+            return "the \(source.rawValue) index-to-world matrix is singular or not finite"
+        case .nonFiniteVoxels(let count):
+            return "\(count) voxels are NaN or infinite; a mask or label map needs finite values"
+        case .notALabelMap(let n):
+            return "\(n) voxels hold non-integer values; a label map is needed"
+        case .labelAbsent(let label, let present):
+            let list = present.isEmpty ? "none" : present.map(String.init).joined(separator: ", ")
+            return "label \(label) is absent (labels present: \(list))"
+        case .writeFailed(let reason):
+            return "could not be written (\(reason))"
+        }
+    }
+}
