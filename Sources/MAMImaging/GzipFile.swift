@@ -80,8 +80,13 @@ final class GzipFile {
 /// and a corrupt gzip stream from a wrong format, before libnifti sees the file.
 struct HeaderSniff {
     let isGzip: Bool
+    /// From sizeof_hdr (libnifti reports NIfTI-2 files as nifti_type 1 in some versions).
+    let format: NIfTIFormat
     /// Why the dimensions in the header cannot be right, when they cannot.
     let dimensionProblem: String?
+    /// pixdim[0...7] as stored (libnifti replaces zero or non-finite spacings by 1, which would
+    /// hide a corrupt header).
+    let pixdim: [Double]
 
     init(path: String) throws(ImageIOError) {
         let file = try GzipFile(path: path)
@@ -113,8 +118,21 @@ struct HeaderSniff {
         } else {
             throw ImageIOError(path: path, problem: .notNIfTI)
         }
+        format = version == 1 ? .nifti1 : .nifti2
         guard header.count >= (version == 1 ? 348 : 540) else {
             throw ImageIOError(path: path, problem: .invalidHeader(reason: "the file ends inside the header"))
+        }
+        func uint64(_ offset: Int) -> UInt64 {
+            let lo = UInt64(UInt32(bitPattern: int32(offset, swapped: false)))
+            let hi = UInt64(UInt32(bitPattern: int32(offset + 4, swapped: false)))
+            let v = lo | hi << 32
+            return swapped ? v.byteSwapped : v
+        }
+        // pixdim[0...7]: float32 at byte 76 (NIfTI-1) or float64 at byte 104 (NIfTI-2).
+        pixdim = (0..<8).map { i in
+            version == 1
+                ? Double(Float(bitPattern: UInt32(bitPattern: int32(76 + 4 * i, swapped: swapped))))
+                : Double(bitPattern: uint64(104 + 8 * i))
         }
         // dim[0...7]: int16 at byte 40 (NIfTI-1) or int64 at byte 16 (NIfTI-2).
         let dims: [Int] = (0..<8).map { i in
@@ -122,10 +140,7 @@ struct HeaderSniff {
                 let v = UInt16(header[40 + 2 * i]) | UInt16(header[41 + 2 * i]) << 8
                 return Int(Int16(bitPattern: swapped ? v.byteSwapped : v))
             }
-            let lo = UInt64(UInt32(bitPattern: int32(16 + 8 * i, swapped: false)))
-            let hi = UInt64(UInt32(bitPattern: int32(20 + 8 * i, swapped: false)))
-            let v = lo | hi << 32
-            return Int(Int64(bitPattern: swapped ? v.byteSwapped : v))
+            return Int(Int64(bitPattern: uint64(16 + 8 * i)))
         }
         if !(1...7).contains(dims[0]) || dims[1...max(1, min(7, dims[0]))].contains(where: { $0 < 1 }) {
             dimensionProblem = "dimensions \(dims) are not valid"

@@ -16,6 +16,8 @@ public struct ImageIOError: Error, Sendable, Equatable, CustomStringConvertible 
         case unsupportedDatatype(code: Int)
         /// The file ends before all the voxels the header promises.
         case dataTruncated(expectedBytes: Int, availableBytes: Int)
+        /// A gzip file too small to decompress to the voxel bytes the header promises.
+        case compressedDataTooShort(expectedBytes: Int, compressedBytes: Int)
         /// The grid's voxel count exceeds the reader's bound (checked before allocating).
         case tooLarge(voxels: String, limit: Int)
         /// More than one 3-D volume (e.g. a time series).
@@ -66,6 +68,9 @@ extension ImageIOError.Problem {
                 + "uint32, int64, uint64, float32, float64)"
         case .dataTruncated(let expected, let available):
             return "voxel data truncated: the header promises \(expected) bytes, the file holds \(available)"
+        case .compressedDataTooShort(let expected, let compressed):
+            return "voxel data truncated: the header promises \(expected) bytes, more than a gzip file "
+                + "of \(compressed) bytes can hold"
         case .tooLarge(let voxels, let limit):
             return "grid of \(voxels) voxels exceeds the limit of \(limit) voxels"
         case .multipleVolumes(let count, let dims):

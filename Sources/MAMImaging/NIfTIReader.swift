@@ -69,7 +69,7 @@ public struct NIfTIReader: Sendable {
             throw fail(.unsupportedDatatype(code: Int(n.datatype)))
         }
         let size = GridSize(extent[0], extent[1], extent[2])
-        let (affine, source) = try Self.worldAffine(n, path: path)
+        let (affine, source) = try Self.worldAffine(n, storedPixdim: sniffed.pixdim, path: path)
 
         let slope = n.scl_slope
         let intercept = n.scl_inter
@@ -81,7 +81,7 @@ public struct NIfTIReader: Sendable {
             throw fail(.invalidHeader(reason: "negative voxel offset \(n.iname_offset)"))
         }
         return NIfTIHeader(
-            format: n.nifti_type == NIFTI_FTYPE_NIFTI2_1 ? .nifti2 : .nifti1,
+            format: sniffed.format,
             geometry: ImageGeometry(size: size, indexToWorld: affine),
             geometrySource: source,
             sformCode: Int(n.sform_code), qformCode: Int(n.qform_code),
@@ -108,8 +108,10 @@ public struct NIfTIReader: Sendable {
 
     /// The index-to-world affine by the NIfTI precedence: sform if sform_code > 0, else qform if
     /// qform_code > 0, else pixdim scaling only (the standard's method 1, origin at voxel 0).
-    static func worldAffine(_ n: nifti_image, path: String) throws(ImageIOError) -> (Affine3D, GeometrySource) {
-        let pixdim = SIMD3(n.pixdim.1, n.pixdim.2, n.pixdim.3)
+    /// `storedPixdim` is pixdim[0...7] as in the file.
+    static func worldAffine(_ n: nifti_image, storedPixdim: [Double],
+                            path: String) throws(ImageIOError) -> (Affine3D, GeometrySource) {
+        let pixdim = SIMD3(storedPixdim[1], storedPixdim[2], storedPixdim[3])
         func checkedSpacing() throws(ImageIOError) -> SIMD3<Double> {
             guard (0..<3).allSatisfy({ pixdim[$0].isFinite && pixdim[$0] > 0 }) else {
                 throw ImageIOError(path: path, problem: .invalidSpacing(pixdim: [pixdim.x, pixdim.y, pixdim.z]))
@@ -129,7 +131,7 @@ public struct NIfTIReader: Sendable {
             let spacing = try checkedSpacing()
             affine = qformAffine(b: n.quatern_b, c: n.quatern_c, d: n.quatern_d,
                                  offset: SIMD3(n.qoffset_x, n.qoffset_y, n.qoffset_z),
-                                 spacing: spacing, qfac: n.pixdim.0 < 0 ? -1 : 1)
+                                 spacing: spacing, qfac: storedPixdim[0] < 0 ? -1 : 1)
             source = .qform
         } else {
             affine = Affine3D(linear: .diagonal(try checkedSpacing()), translation: .zero)
@@ -169,8 +171,23 @@ public struct NIfTIReader: Sendable {
 
     // MARK: Voxels
 
+    /// Deflate's largest possible expansion (zlib's technical details: 1032:1).
+    static let maxDeflateRatio = 1032
+
     static func readVoxels(path: String, header: NIfTIHeader) throws(ImageIOError) -> VoxelArray {
         let count = header.geometry.size.count
+        // Before allocating: can the file hold what the header promises?
+        let expected = count * header.datatype.bytesPerVoxel
+        let fileSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        if header.isGzip {
+            if header.voxelOffset + expected > fileSize * maxDeflateRatio {
+                throw ImageIOError(path: path, problem: .compressedDataTooShort(
+                    expectedBytes: expected, compressedBytes: fileSize))
+            }
+        } else if header.voxelOffset + expected > fileSize {
+            throw ImageIOError(path: path, problem: .dataTruncated(
+                expectedBytes: expected, availableBytes: max(0, fileSize - header.voxelOffset)))
+        }
         switch header.datatype {
         case .uint8: return .uint8(try read(UInt8.self, count, path, header))
         case .int8: return .int8(try read(Int8.self, count, path, header))

@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+
+/// The project's root folder (this file is Tests/MAMImagingTests/Support/ReferenceTools.swift).
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
+
+/// Independent readers used as references at test time: Python tools in the project's virtual
+/// environment, which the README's test command (scripts/test) creates. A missing environment
+/// fails the test that needs it, with the command that fixes it.
+enum ReferenceTools {
+    static var python: String? {
+        if let fromEnvironment = ProcessInfo.processInfo.environment["MAMQ_PYTHON"] { return fromEnvironment }
+        let venv = packageRoot.appendingPathComponent(".venv/bin/python").path
+        return FileManager.default.isExecutableFile(atPath: venv) ? venv : nil
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Runs `Tests/Tools/<script>` with the arguments and returns its standard output.
+    static func run(_ script: String, _ arguments: [String]) throws -> Data {
+        guard let python else {
+            throw Failure(description: "no Python environment for the cross-checks: run scripts/test "
+                + "(or set MAMQ_PYTHON to a python with nibabel)")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [packageRoot.appendingPathComponent("Tests/Tools/\(script)").path] + arguments
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw Failure(description: "\(script) \(arguments.joined(separator: " ")) failed: \(errorText)")
+        }
+        return data
+    }
+
+    /// nibabel's view of one file (see Tests/Tools/nibabel_view.py).
+    struct NibabelEntry: Decodable {
+        let path: String
+        let status: String
+        let reason: String?
+        let shape: [Int]?
+        let affine: [[Double]]?
+        let qform: [[Double]]?
+        let sform_code: Int?
+        let qform_code: Int?
+        let pixdim: [Double]?
+        let values: String?
+
+        /// nibabel's scaled voxel values, x fastest.
+        func loadValues() throws -> [Double] {
+            let data = try Data(contentsOf: URL(fileURLWithPath: values!))
+            return data.withUnsafeBytes { raw in
+                (0..<data.count / 8).map {
+                    Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)))
+                }
+            }
+        }
+    }
+
+    /// Runs nibabel_view.py in `mode` with its output folder in a fresh temporary folder.
+    static func nibabel(_ mode: String, _ arguments: [String] = []) throws -> [NibabelEntry] {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("mamq-nibabel-\(UUID().uuidString)").path
+        return try JSONDecoder().decode([NibabelEntry].self, from: run("nibabel_view.py", [mode, out] + arguments))
+    }
+}
+
+/// A fresh temporary folder; the caller removes it with `remove()`.
+struct TemporaryFolder {
+    let path: String
+
+    init() throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("mamq-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    func file(_ name: String) -> String { path + "/" + name }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
