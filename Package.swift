@@ -49,6 +49,13 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "mam-phantoms",
+            dependencies: [
+                "MAMImaging", "MAMPhantoms",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
             name: "mam-bench",
             dependencies: [
                 "MAMImaging", "MAMPhantoms", "_CNIfTI",

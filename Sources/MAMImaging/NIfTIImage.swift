@@ -166,7 +166,14 @@ public struct NIfTIImage: Sendable {
             // The common case (label maps from segmentation tools): a table lookup per voxel.
             var table = [Bool](repeating: false, count: 256)
             for l in wanted where (0...255).contains(l) { table[l] = true }
-            inside = raw.map { table[Int($0)] }
+            inside = table.withUnsafeBufferPointer { lookup in
+                raw.withUnsafeBufferPointer { source in
+                    [Bool](unsafeUninitializedCapacity: source.count) { out, initialized in
+                        for i in 0..<source.count { out[i] = lookup[Int(source[i])] }
+                        initialized = source.count
+                    }
+                }
+            }
         } else {
             let targets = wanted.map(Double.init)
             var nonFinite = 0

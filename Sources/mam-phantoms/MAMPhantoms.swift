@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import MAMImaging
+import MAMPhantoms
+
+/// Writes the phantom sample cases (label maps plus their analytic answers).
+@main
+struct MAMPhantomsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mam-phantoms",
+        abstract: "Write phantom cases with known margins: pre.nii.gz, post.nii.gz and expected.json per case.",
+        discussion: "Example: mam-phantoms --out SampleCases"
+    )
+
+    @Option(help: "Folder to write the cases into (one sub-folder per case).")
+    var out: String = "SampleCases"
+
+    func run() throws {
+        for sample in SampleCase.all {
+            let folder = out + "/" + sample.name
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try NIfTIWriter.write(sample.preLabels, to: folder + "/pre.nii.gz", description: "pre: 1 liver, 2 tumour")
+            try NIfTIWriter.write(sample.postLabels, to: folder + "/post.nii.gz", description: "post: 1 liver, 2 ablation")
+            let expected = Expected(case: sample.name, summary: sample.summary, labels: .init(),
+                                    expectedMarginsMM: sample.expectedMarginsMM)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let json = try encoder.encode(expected) + Data("\n".utf8)
+            try AtomicFile.write(to: folder + "/expected.json") { (temporary) throws(ImageIOError) in
+                guard FileManager.default.createFile(atPath: temporary, contents: json) else {
+                    throw ImageIOError(path: folder + "/expected.json", problem: .writeFailed(reason: "cannot create file"))
+                }
+            }
+            print("wrote \(folder): \(sample.summary)")
+        }
+    }
+}
+
+struct Expected: Encodable {
+    struct Labels: Encodable {
+        var liver = Int(SampleCase.liverLabel)
+        var tumourInPre = Int(SampleCase.lesionLabel)
+        var ablationZoneInPost = Int(SampleCase.lesionLabel)
+    }
+
+    var `case`: String
+    var summary: String
+    var labels: Labels
+    var expectedMarginsMM: [Double]
+}
