@@ -32,6 +32,8 @@ let package = Package(
 
         // Stage 1: image model, world geometry, NIfTI reading and writing.
         .target(name: "MAMImaging", dependencies: ["_CNIfTI"]),
+        // Stage 3: exact Euclidean distance transforms in millimetres.
+        .target(name: "MAMDistance", dependencies: ["MAMImaging"]),
         // Numerical optimisation on GSL (used by registration).
         .target(name: "MAMOptimization", dependencies: ["_CGSL"]),
 
@@ -65,8 +67,11 @@ let package = Package(
 
         // MARK: Tests, folders mirroring Sources/
 
-        .testTarget(name: "MAMImagingTests", dependencies: ["MAMImaging", "MAMPhantoms"]),
+        // Helpers shared by the test targets: seeded data, temporary folders, reference tools.
+        .target(name: "MAMTestSupport", dependencies: ["MAMImaging"], path: "Tests/MAMTestSupport"),
+        .testTarget(name: "MAMImagingTests", dependencies: ["MAMImaging", "MAMPhantoms", "MAMTestSupport"]),
         .testTarget(name: "MAMOptimizationTests", dependencies: ["MAMOptimization"]),
+        .testTarget(name: "MAMDistanceTests", dependencies: ["MAMDistance", "MAMImaging", "MAMTestSupport"]),
     ]
 )
 

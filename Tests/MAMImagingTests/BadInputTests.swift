@@ -1,5 +1,6 @@
 import Foundation
 import MAMImaging
+import MAMTestSupport
 import Testing
 
 /// Every kind of bad input gets its own typed error, one line naming the file.

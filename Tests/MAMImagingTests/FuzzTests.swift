@@ -1,5 +1,6 @@
 import Foundation
 import MAMImaging
+import MAMTestSupport
 import Testing
 
 /// Corrupted files never crash the reader: each is a typed error or a valid image.

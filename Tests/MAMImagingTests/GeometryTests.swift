@@ -1,4 +1,5 @@
 import MAMImaging
+import MAMTestSupport
 import Testing
 
 @Suite("Image geometry")

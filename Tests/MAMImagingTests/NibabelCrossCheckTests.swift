@@ -1,5 +1,6 @@
 import Foundation
 import MAMImaging
+import MAMTestSupport
 import Testing
 
 /// Our reader against nibabel, an independent implementation of the NIfTI standard.

@@ -1,5 +1,6 @@
 import Foundation
 import MAMImaging
+import MAMTestSupport
 import Testing
 
 @Suite("NIfTI write then read")

@@ -1,26 +1,25 @@
-import Foundation
-import Testing
+public import Foundation
 
-/// The project's root folder (this file is Tests/MAMImagingTests/Support/ReferenceTools.swift).
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent()
+/// The project's root folder (this file is Tests/MAMTestSupport/ReferenceTools.swift).
+public let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
 
 /// Independent readers used as references at test time: Python tools in the project's virtual
 /// environment, which the README's test command (scripts/test) creates. A missing environment
 /// fails the test that needs it, with the command that fixes it.
-enum ReferenceTools {
-    static var python: String? {
+public enum ReferenceTools {
+    public static var python: String? {
         if let fromEnvironment = ProcessInfo.processInfo.environment["MAMQ_PYTHON"] { return fromEnvironment }
         let venv = packageRoot.appendingPathComponent(".venv/bin/python").path
         return FileManager.default.isExecutableFile(atPath: venv) ? venv : nil
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// Runs `Tests/Tools/<script>` with the arguments and returns its standard output.
-    static func run(_ script: String, _ arguments: [String]) throws -> Data {
+    public static func run(_ script: String, _ arguments: [String]) throws -> Data {
         guard let python else {
             throw Failure(description: "no Python environment for the cross-checks: run scripts/test "
                 + "(or set MAMQ_PYTHON to a python with nibabel)")
@@ -43,46 +42,49 @@ enum ReferenceTools {
     }
 
     /// nibabel's view of one file (see Tests/Tools/nibabel_view.py).
-    struct NibabelEntry: Decodable {
-        let path: String
-        let status: String
-        let reason: String?
-        let shape: [Int]?
-        let affine: [[Double]]?
-        let qform: [[Double]]?
-        let sform_code: Int?
-        let qform_code: Int?
-        let pixdim: [Double]?
-        let values: String?
+    public struct NibabelEntry: Decodable {
+        public let path: String
+        public let status: String
+        public let reason: String?
+        public let shape: [Int]?
+        public let affine: [[Double]]?
+        public let qform: [[Double]]?
+        public let sform_code: Int?
+        public let qform_code: Int?
+        public let pixdim: [Double]?
+        public let values: String?
 
         /// nibabel's scaled voxel values, x fastest.
-        func loadValues() throws -> [Double] {
-            let data = try Data(contentsOf: URL(fileURLWithPath: values!))
-            return data.withUnsafeBytes { raw in
-                (0..<data.count / 8).map {
-                    Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)))
-                }
+        public func loadValues() throws -> [Double] { try ReferenceTools.loadFloat64(values!) }
+    }
+
+    /// A file of little-endian float64 values (what the Python helpers write).
+    public static func loadFloat64(_ path: String) throws -> [Double] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        return data.withUnsafeBytes { raw in
+            (0..<data.count / 8).map {
+                Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)))
             }
         }
     }
 
     /// Runs nibabel_view.py in `mode` with its output folder in a fresh temporary folder.
-    static func nibabel(_ mode: String, _ arguments: [String] = []) throws -> [NibabelEntry] {
+    public static func nibabel(_ mode: String, _ arguments: [String] = []) throws -> [NibabelEntry] {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("mamq-nibabel-\(UUID().uuidString)").path
         return try JSONDecoder().decode([NibabelEntry].self, from: run("nibabel_view.py", [mode, out] + arguments))
     }
 }
 
 /// A fresh temporary folder; the caller removes it with `remove()`.
-struct TemporaryFolder {
-    let path: String
+public struct TemporaryFolder {
+    public let path: String
 
-    init() throws {
+    public init() throws {
         path = FileManager.default.temporaryDirectory.appendingPathComponent("mamq-test-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
-    func file(_ name: String) -> String { path + "/" + name }
+    public func file(_ name: String) -> String { path + "/" + name }
 
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
+    public func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
