@@ -60,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "mam-bench",
             dependencies: [
-                "MAMImaging", "MAMPhantoms", "_CNIfTI",
+                "MAMImaging", "MAMDistance", "MAMPhantoms", "_CNIfTI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -39,29 +39,49 @@ public enum DistanceTransform {
     /// Distance from every voxel centre to the nearest centre of a `true` voxel.
     public static func distance(to mask: Mask) -> DistanceMap {
         precondition(mask.geometry.isOrthogonal, "DistanceTransform needs perpendicular grid axes")
-        var squared = mask.voxels.withUnsafeBufferPointer {
-            squaredDistances(size: mask.size, spacing: mask.geometry.spacing, features: $0, featureValue: true)
+        let millimetres = mask.voxels.withUnsafeBufferPointer {
+            distances(size: mask.size, spacing: mask.geometry.spacing, features: $0, featureValue: true)
         }
-        parallelMap(&squared) { $0.squareRoot() }
-        return DistanceMap(geometry: mask.geometry, millimetres: squared)
+        return DistanceMap(geometry: mask.geometry, millimetres: millimetres)
     }
 
     /// The signed distance map of `mask`, positive inside.
+    ///
+    /// Two transforms: to the inside (for the voxels outside) over the whole grid, and to the
+    /// outside (for the voxels inside) over the mask's bounding box grown by one voxel only,
+    /// which holds the nearest outside voxel of every inside voxel.
     public static func signedDistance(_ mask: Mask) -> SignedDistanceMap {
         precondition(mask.geometry.isOrthogonal, "DistanceTransform needs perpendicular grid axes")
         let spacing = mask.geometry.spacing
-        let (toOutside, toInside) = mask.voxels.withUnsafeBufferPointer { m in
-            (squaredDistances(size: mask.size, spacing: spacing, features: m, featureValue: false),
-             squaredDistances(size: mask.size, spacing: spacing, features: m, featureValue: true))
+        var signed = mask.voxels.withUnsafeBufferPointer {
+            distances(size: mask.size, spacing: spacing, features: $0, featureValue: true)
         }
-        var signed = toOutside
-        signed.withUnsafeMutableBufferPointer { out in
-            toInside.withUnsafeBufferPointer { inside in
-                mask.voxels.withUnsafeBufferPointer { m in
+        let box = mask.boundingBox.expanded(by: SIMD3(1, 1, 1), within: mask.size)
+        guard !box.isEmpty else {
+            return SignedDistanceMap(geometry: mask.geometry, insidePositiveMM: signed.map { -$0 })
+        }
+        let crop = mask.cropped(to: box)
+        let inside = crop.voxels.withUnsafeBufferPointer {
+            distances(size: crop.size, spacing: spacing, features: $0, featureValue: false)
+        }
+        let size = mask.size
+        let sub = crop.size
+        signed.withUnsafeMutableBufferPointer { (out) -> Void in
+            mask.voxels.withUnsafeBufferPointer { (m) -> Void in
+                inside.withUnsafeBufferPointer { (d) -> Void in
                     let outBase = out.baseAddress!
+                    let m = m.baseAddress!
+                    let d = d.baseAddress!
+                    // Negate everywhere, then overwrite the inside voxels from the crop.
                     parallelChunks(out.count) { range in
-                        for i in range {
-                            outBase[i] = m[i] ? outBase[i].squareRoot() : -inside[i].squareRoot()
+                        for i in range { outBase[i] = -outBase[i] }
+                    }
+                    parallelChunks(sub.y * sub.z) { rows in
+                        for row in rows {
+                            let (j, k) = (row % sub.y, row / sub.y)
+                            let full = size.linearIndex(box.lower.x, j + box.lower.y, k + box.lower.z)
+                            let part = sub.linearIndex(0, j, k)
+                            for i in 0..<sub.x where m[full + i] { outBase[full + i] = d[part + i] }
                         }
                     }
                 }
@@ -72,33 +92,48 @@ public enum DistanceTransform {
 
     // MARK: The three passes
 
-    /// Squared distances (mm^2) to the nearest voxel centre whose mask value is `featureValue`.
-    static func squaredDistances(size: GridSize, spacing: SIMD3<Double>, features: UnsafeBufferPointer<Bool>,
-                                 featureValue: Bool) -> [Float] {
+    /// Distances (mm) to the nearest voxel centre whose mask value is `featureValue`.
+    static func distances(size: GridSize, spacing: SIMD3<Double>, features: UnsafeBufferPointer<Bool>,
+                          featureValue: Bool) -> [Float] {
         let count = size.count
         var result = [Float](repeating: 0, count: count)
         guard count > 0 else { return result }
         result.withUnsafeMutableBufferPointer { buffer in
             let data = buffer.baseAddress!
-            rowPass(data, size: size, spacing: spacing.x, features: features.baseAddress!, featureValue: featureValue)
-            // y: lines of ny samples, stride nx, for each (x, z).
-            columnPass(data, lines: size.z, lineStride: size.x * size.y, across: size.x, n: size.y,
-                       stride: size.x, spacing: spacing.y)
-            // z: lines of nz samples, stride nx*ny, for each (x, y).
-            columnPass(data, lines: size.y, lineStride: size.x, across: size.x, n: size.z,
-                       stride: size.x * size.y, spacing: spacing.z)
+            let slicesWithFeatures = rowPass(data, size: size, spacing: spacing.x, features: features.baseAddress!,
+                                             featureValue: featureValue)
+            // y: lines of ny samples, stride nx, for each (x, z); slices without a feature stay infinite.
+            columnPass(data, lines: slicesWithFeatures, lineStride: size.x * size.y, across: size.x, n: size.y,
+                       stride: size.x, spacing: spacing.y, takeRoot: size.z == 1)
+            // z: lines of nz samples, stride nx*ny, for each (x, y). With one slice, the y pass
+            // took the roots.
+            if size.z > 1 {
+                columnPass(data, lines: Array(0..<size.y), lineStride: size.x, across: size.x, n: size.z,
+                           stride: size.x * size.y, spacing: spacing.z, takeRoot: true)
+            }
         }
         return result
     }
 
-    /// Along x: the squared distance to the nearest feature in the row, by two sweeps.
+    /// Along x: the squared distance to the nearest feature in the row, by two sweeps. Returns
+    /// the z-slices that hold at least one feature.
     private static func rowPass(_ data: UnsafeMutablePointer<Float>, size: GridSize, spacing: Double,
-                                features: UnsafePointer<Bool>, featureValue: Bool) {
+                                features: UnsafePointer<Bool>, featureValue: Bool) -> [Int] {
         let nx = size.x
+        let hasFeature = UnsafeMutablePointer<Bool>.allocate(capacity: size.z)
+        hasFeature.initialize(repeating: false, count: size.z)
+        defer { hasFeature.deallocate() }
+        let target: Int32 = featureValue ? 1 : 0
         parallelChunks(size.y * size.z) { rows in
             for row in rows {
                 let f = features + row * nx
                 let out = data + row * nx
+                guard memchr(f, target, nx) != nil else {
+                    out.update(repeating: .infinity, count: nx)
+                    continue
+                }
+                // Rows of one slice may be split between chunks; a set flag stays set.
+                hasFeature[row / size.y] = true
                 var last = -1
                 for i in 0..<nx {
                     if f[i] == featureValue { last = i }
@@ -115,40 +150,50 @@ public enum DistanceTransform {
                 }
             }
         }
+        return (0..<size.z).filter { hasFeature[$0] }
     }
 
-    /// Lines of `n` samples `stride` apart. For each of `lines` blocks (`lineStride` apart), the
-    /// `across` neighbouring lines (consecutive in memory) are processed 16 at a time, so that
-    /// each strided read fetches a whole cache line.
-    private static func columnPass(_ data: UnsafeMutablePointer<Float>, lines: Int, lineStride: Int, across: Int,
-                                   n: Int, stride: Int, spacing: Double) {
-        guard n > 1 else { return }
-        let group = 16
+    /// Lines of `n` samples `stride` apart. For each block in `lines` (`lineStride` apart), the
+    /// `across` neighbouring lines (consecutive in memory) are processed 64 at a time, so that
+    /// each strided read fetches whole cache lines. With `takeRoot`, the square roots are
+    /// written (the last pass).
+    private static func columnPass(_ data: UnsafeMutablePointer<Float>, lines: [Int], lineStride: Int, across: Int,
+                                   n: Int, stride: Int, spacing: Double, takeRoot: Bool) {
+        let group = 64
         let groupsPerLine = (across + group - 1) / group
         let w2 = spacing * spacing
-        parallelChunks(lines * groupsPerLine) { tasks in
-            let input = UnsafeMutablePointer<Float>.allocate(capacity: n * group)
-            let output = UnsafeMutablePointer<Float>.allocate(capacity: n)
-            let vertices = UnsafeMutablePointer<Int>.allocate(capacity: n)
-            let bounds = UnsafeMutablePointer<Double>.allocate(capacity: n + 1)
-            defer { input.deallocate(); output.deallocate(); vertices.deallocate(); bounds.deallocate() }
-            for task in tasks {
-                let line = task / groupsPerLine
-                let first = (task % groupsPerLine) * group
-                let width = min(group, across - first)
-                let base = data + line * lineStride + first
-                for q in 0..<n {
-                    let source = base + q * stride
-                    for b in 0..<width { input[q * group + b] = source[b] }
-                }
-                for b in 0..<width {
-                    guard lowerEnvelope(input + b, step: group, n: n, w2: w2, output: output,
-                                        vertices: vertices, bounds: bounds) else { continue }
-                    for q in 0..<n { input[q * group + b] = output[q] }
-                }
-                for q in 0..<n {
-                    let target = base + q * stride
-                    for b in 0..<width { target[b] = input[q * group + b] }
+        lines.withUnsafeBufferPointer { lines in
+            parallelChunks(lines.count * groupsPerLine) { tasks in
+                let input = UnsafeMutablePointer<Float>.allocate(capacity: n * group)
+                let output = UnsafeMutablePointer<Float>.allocate(capacity: n)
+                let vertices = UnsafeMutablePointer<Int>.allocate(capacity: n)
+                let bounds = UnsafeMutablePointer<Double>.allocate(capacity: n + 1)
+                defer { input.deallocate(); output.deallocate(); vertices.deallocate(); bounds.deallocate() }
+                for task in tasks {
+                    let line = lines[task / groupsPerLine]
+                    let first = (task % groupsPerLine) * group
+                    let width = min(group, across - first)
+                    let base = data + line * lineStride + first
+                    for q in 0..<n {
+                        let source = base + q * stride
+                        for b in 0..<width { input[q * group + b] = source[b] }
+                    }
+                    if n > 1 {
+                        for b in 0..<width {
+                            guard lowerEnvelope(input + b, step: group, n: n, w2: w2, output: output,
+                                                vertices: vertices, bounds: bounds) else { continue }
+                            for q in 0..<n { input[q * group + b] = output[q] }
+                        }
+                    }
+                    for q in 0..<n {
+                        let target = base + q * stride
+                        let row = input + q * group
+                        if takeRoot {
+                            for b in 0..<width { target[b] = row[b].squareRoot() }
+                        } else {
+                            for b in 0..<width { target[b] = row[b] }
+                        }
+                    }
                 }
             }
         }
@@ -225,13 +270,4 @@ private struct DisjointWork: @unchecked Sendable {
     let body: (Range<Int>) -> Void
 }
 
-/// Applies `transform` to every element, in parallel.
-func parallelMap(_ values: inout [Float], _ transform: (Float) -> Float) {
-    values.withUnsafeMutableBufferPointer { buffer in
-        let base = buffer.baseAddress!
-        parallelChunks(buffer.count) { range in
-            for i in range { base[i] = transform(base[i]) }
-        }
-    }
-}
 

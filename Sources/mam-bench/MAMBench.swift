@@ -10,7 +10,7 @@ struct MAMBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mam-bench",
         abstract: "mam-quantify's benchmarks (build with -c release).",
-        subcommands: [NIfTIRead.self]
+        subcommands: [NIfTIRead.self, EDTBench.self]
     )
 }
 
@@ -29,6 +29,8 @@ enum RealisticCase {
                                         origin: SIMD3(-179, -179, -150))
     static let liver = Shape.ellipsoid(center: SIMD3(0, 0, 0), radii: SIMD3(100, 80, 45), axes: .identity)
     static let tumour = Shape.sphere(center: SIMD3(20, -10, 5), radius: 15)
+    /// A 5 cm ablation zone around the tumour, 4 mm off its centre.
+    static let ablationZone = Shape.sphere(center: SIMD3(22, -7, 7), radius: 25)
 
     /// Writes the pre-ablation label map once and returns its path.
     static func preLabels(in folder: String) throws -> String {
