@@ -34,6 +34,8 @@ let package = Package(
         .target(name: "MAMImaging", dependencies: ["_CNIfTI"]),
         // Stage 3: exact Euclidean distance transforms in millimetres.
         .target(name: "MAMDistance", dependencies: ["MAMImaging"]),
+        // Stage 4: the margin engine (sub-voxel surfaces, margins, coverage, margin maps).
+        .target(name: "MAMMargin", dependencies: ["MAMImaging", "MAMDistance"]),
         // Numerical optimisation on GSL (used by registration).
         .target(name: "MAMOptimization", dependencies: ["_CGSL"]),
 
@@ -72,6 +74,7 @@ let package = Package(
         .testTarget(name: "MAMImagingTests", dependencies: ["MAMImaging", "MAMPhantoms", "MAMTestSupport"]),
         .testTarget(name: "MAMOptimizationTests", dependencies: ["MAMOptimization"]),
         .testTarget(name: "MAMDistanceTests", dependencies: ["MAMDistance", "MAMImaging", "MAMTestSupport"]),
+        .testTarget(name: "MAMMarginTests", dependencies: ["MAMMargin", "MAMImaging", "MAMPhantoms", "MAMTestSupport"]),
     ]
 )
 

@@ -73,10 +73,10 @@ public enum DistanceTransform {
                     let m = m.baseAddress!
                     let d = d.baseAddress!
                     // Negate everywhere, then overwrite the inside voxels from the crop.
-                    parallelChunks(out.count) { range in
+                    concurrentChunks(out.count) { range in
                         for i in range { outBase[i] = -outBase[i] }
                     }
-                    parallelChunks(sub.y * sub.z) { rows in
+                    concurrentChunks(sub.y * sub.z) { rows in
                         for row in rows {
                             let (j, k) = (row % sub.y, row / sub.y)
                             let full = size.linearIndex(box.lower.x, j + box.lower.y, k + box.lower.z)
@@ -124,7 +124,7 @@ public enum DistanceTransform {
         hasFeature.initialize(repeating: false, count: size.z)
         defer { hasFeature.deallocate() }
         let target: Int32 = featureValue ? 1 : 0
-        parallelChunks(size.y * size.z) { rows in
+        concurrentChunks(size.y * size.z) { rows in
             for row in rows {
                 let f = features + row * nx
                 let out = data + row * nx
@@ -163,7 +163,7 @@ public enum DistanceTransform {
         let groupsPerLine = (across + group - 1) / group
         let w2 = spacing * spacing
         lines.withUnsafeBufferPointer { lines in
-            parallelChunks(lines.count * groupsPerLine) { tasks in
+            concurrentChunks(lines.count * groupsPerLine) { tasks in
                 let input = UnsafeMutablePointer<Float>.allocate(capacity: n * group)
                 let output = UnsafeMutablePointer<Float>.allocate(capacity: n)
                 let vertices = UnsafeMutablePointer<Int>.allocate(capacity: n)
@@ -249,25 +249,3 @@ public enum DistanceTransform {
         return true
     }
 }
-
-// MARK: Parallel helpers
-
-/// Splits `0..<count` into chunks (several per core, for balance) and runs them in parallel.
-/// `body` must only write to the part of shared memory that belongs to its range.
-func parallelChunks(_ count: Int, _ body: (Range<Int>) -> Void) {
-    guard count > 0 else { return }
-    let chunks = min(count, ProcessInfo.processInfo.activeProcessorCount * 8)
-    withoutActuallyEscaping(body) { body in
-        let task = DisjointWork(body: body)
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            task.body((count * c / chunks)..<(count * (c + 1) / chunks))
-        }
-    }
-}
-
-/// Work whose parallel calls touch disjoint memory, which the compiler cannot see.
-private struct DisjointWork: @unchecked Sendable {
-    let body: (Range<Int>) -> Void
-}
-
-

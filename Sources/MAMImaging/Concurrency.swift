@@ -1,0 +1,22 @@
+import Dispatch
+import Foundation
+
+/// Splits `0..<count` into chunks (several per core, for balance) and runs them in parallel.
+/// `body` must only write to the part of shared memory that belongs to its range.
+public func concurrentChunks(_ count: Int, _ body: (Range<Int>) -> Void) {
+    guard count > 0 else { return }
+    let chunks = min(count, ProcessInfo.processInfo.activeProcessorCount * 8)
+    withoutActuallyEscaping(body) { body in
+        let task = DisjointWork(body: body)
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            task.body((count * c / chunks)..<(count * (c + 1) / chunks))
+        }
+    }
+}
+
+/// Work whose parallel calls touch disjoint memory, which the compiler cannot see.
+private struct DisjointWork: @unchecked Sendable {
+    let body: (Range<Int>) -> Void
+}
+
+

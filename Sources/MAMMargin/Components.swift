@@ -1,0 +1,83 @@
+public import MAMImaging
+
+/// Connected parts of masks and enclosed holes.
+public enum Components {
+    /// The 26-connected components of `mask` (voxels sharing a face, an edge or a corner
+    /// belong together), largest first, each as a crop of the mask's grid: the component's
+    /// bounding box grown by `margin` voxels (clipped to the grid), holding only that component.
+    public static func connected26(_ mask: Mask, margin: Int) -> [Mask] {
+        let size = mask.size
+        var label = [Int32](repeating: 0, count: size.count)
+        var boxes: [IndexBox] = []
+        var counts: [Int] = []
+        var stack: [Int] = []
+        for seed in 0..<size.count where mask.voxels[seed] && label[seed] == 0 {
+            let id = Int32(boxes.count + 1)
+            label[seed] = id
+            stack.append(seed)
+            var lower = SIMD3(Int.max, Int.max, Int.max)
+            var upper = SIMD3(Int.min, Int.min, Int.min)
+            var count = 0
+            while let v = stack.popLast() {
+                count += 1
+                let (i, j, k) = (v % size.x, (v / size.x) % size.y, v / (size.x * size.y))
+                lower = pointwiseMin(lower, SIMD3(i, j, k))
+                upper = pointwiseMax(upper, SIMD3(i + 1, j + 1, k + 1))
+                for dk in -1...1 {
+                    for dj in -1...1 {
+                        for di in -1...1 where size.contains(i + di, j + dj, k + dk) {
+                            let n = size.linearIndex(i + di, j + dj, k + dk)
+                            if mask.voxels[n] && label[n] == 0 {
+                                label[n] = id
+                                stack.append(n)
+                            }
+                        }
+                    }
+                }
+            }
+            boxes.append(IndexBox(lower: lower, upper: upper))
+            counts.append(count)
+        }
+        let order = boxes.indices.sorted { counts[$0] > counts[$1] || (counts[$0] == counts[$1] && $0 < $1) }
+        return order.map { c in
+            let box = boxes[c].expanded(by: SIMD3(repeating: margin), within: size)
+            let id = Int32(c + 1)
+            let labels = Volume(geometry: mask.geometry, voxels: label).cropped(to: box)
+            return labels.map { $0 == id }
+        }
+    }
+
+    /// `mask` with its enclosed holes filled: background voxels that cannot reach the grid's
+    /// border through background voxels sharing a face (6-connectivity, the complement of
+    /// 26-connected foreground) become foreground. Gas cavities and a closed needle track in
+    /// an ablation zone are holes; a channel open to the outside is not.
+    public static func fillingHoles(_ mask: Mask) -> Mask {
+        let size = mask.size
+        var outside = [Bool](repeating: false, count: size.count)
+        var stack: [Int] = []
+        func visit(_ i: Int, _ j: Int, _ k: Int) {
+            let n = size.linearIndex(i, j, k)
+            if !mask.voxels[n] && !outside[n] {
+                outside[n] = true
+                stack.append(n)
+            }
+        }
+        for k in 0..<size.z {
+            for j in 0..<size.y {
+                for i in 0..<size.x where i == 0 || j == 0 || k == 0 || i == size.x - 1 || j == size.y - 1 || k == size.z - 1 {
+                    visit(i, j, k)
+                }
+            }
+        }
+        while let v = stack.popLast() {
+            let (i, j, k) = (v % size.x, (v / size.x) % size.y, v / (size.x * size.y))
+            if i > 0 { visit(i - 1, j, k) }
+            if i < size.x - 1 { visit(i + 1, j, k) }
+            if j > 0 { visit(i, j - 1, k) }
+            if j < size.y - 1 { visit(i, j + 1, k) }
+            if k > 0 { visit(i, j, k - 1) }
+            if k < size.z - 1 { visit(i, j, k + 1) }
+        }
+        return Mask(geometry: mask.geometry, voxels: outside.map { !$0 })
+    }
+}

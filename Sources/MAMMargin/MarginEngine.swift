@@ -1,0 +1,284 @@
+import Foundation
+public import MAMImaging
+import MAMDistance
+
+/// What the margin engine is asked to measure.
+public struct MarginCase: Sendable {
+    /// One mask per tumour, on the pre-ablation grid (or crops of it).
+    public var tumours: [Mask]
+    /// The ablation zone(s), on the post-ablation grid; several zones act as their union.
+    public var ablationZone: Mask
+    /// The pre-ablation liver (tumour voxels included), for the peri-tumoural shells and the
+    /// capsule exclusion; optional.
+    public var preLiver: Mask?
+    /// Maps pre-ablation world coordinates (mm, RAS) to post-ablation ones; identity when the
+    /// masks are already co-registered.
+    public var preToPost: Affine3D
+
+    public init(tumours: [Mask], ablationZone: Mask, preLiver: Mask? = nil, preToPost: Affine3D = .identity) {
+        self.tumours = tumours
+        self.ablationZone = ablationZone
+        self.preLiver = preLiver
+        self.preToPost = preToPost
+    }
+}
+
+public struct MarginSettings: Sendable, Equatable {
+    /// The margin a protocol asks for (surface fractions below / at or above it).
+    public var targetMarginMM: Double = 5
+    /// Widths of the peri-tumoural shells whose ablated fraction is reported.
+    public var shellWidthsMM: [Double] = [5, 10]
+    /// When set, the surface statistics are also reported without the tumour surface lying
+    /// within this distance of the liver capsule (needs `preLiver`).
+    public var capsuleExclusionMM: Double?
+    /// Fill enclosed holes of the ablation zone (gas, a closed needle track).
+    public var fillAblationHoles = true
+    /// Bin width of the surface-margin histogram.
+    public var histogramBinMM: Double = 1
+
+    public init() {}
+}
+
+public enum MarginError: Error, Equatable, CustomStringConvertible {
+    case noTumour
+    case gridNotOrthogonal(String)
+
+    public var description: String {
+        switch self {
+        case .noTumour: return "the tumour mask is empty: there is no tumour to measure"
+        case .gridNotOrthogonal(let which): return "the \(which) grid's axes are not perpendicular (sheared affine)"
+        }
+    }
+}
+
+/// The margin engine: per tumour, the signed minimal ablation margin and the figures around it.
+/// See Docs/margin-method.md for the method and its measured accuracy.
+public enum MarginEngine {
+    public static func analyse(_ input: MarginCase, settings: MarginSettings = MarginSettings()) throws -> MarginAnalysis {
+        guard !input.tumours.isEmpty, input.tumours.contains(where: { !$0.isEmpty }) else { throw MarginError.noTumour }
+        guard input.ablationZone.geometry.isOrthogonal else { throw MarginError.gridNotOrthogonal("post-ablation") }
+        for t in input.tumours where !t.geometry.isOrthogonal { throw MarginError.gridNotOrthogonal("pre-ablation") }
+
+        let post = input.ablationZone.geometry
+        let maxShell = settings.shellWidthsMM.max() ?? 0
+        let zone = AblationZone(input.ablationZone, tumours: input.tumours, preToPost: input.preToPost,
+                                reachMM: maxShell + 2 * post.spacing.max(), fillHoles: settings.fillAblationHoles)
+        var results: [TumourMargin] = []
+        var tumourSurfaces: [TumourSurface] = []
+        for (index, tumour) in input.tumours.enumerated() where !tumour.isEmpty {
+            let measured = measure(tumour, number: index + 1, zone: zone, input: input, settings: settings)
+            results.append(measured.result)
+            tumourSurfaces.append(measured.surface)
+        }
+        return MarginAnalysis(tumours: results, ablationVolumeML: zone.volumeML, postGeometry: post,
+                              preToPost: input.preToPost, settings: settings, zone: zone, tumourSurfaces: tumourSurfaces)
+    }
+
+    static func measure(_ tumourMask: Mask, number: Int, zone: AblationZone, input: MarginCase,
+                        settings: MarginSettings) -> (result: TumourMargin, surface: TumourSurface) {
+        let pre = tumourMask.geometry
+        let h = pre.spacing
+        let maxShell = settings.shellWidthsMM.max() ?? 0
+        let reach = maxShell + (settings.capsuleExclusionMM ?? 0) + 2 * h.max()
+        let marginVoxels = SIMD3(Int((reach / h.x).rounded(.up)), Int((reach / h.y).rounded(.up)), Int((reach / h.z).rounded(.up)))
+        let box = tumourMask.boundingBox.expanded(by: marginVoxels, within: pre.size)
+        let crop = tumourMask.cropped(to: box)
+        let surface = TumourSurface(mask: crop, preToPost: input.preToPost)
+        let φ = input.preToPost
+
+        // Voxels of the tumour: volume and centroid.
+        var count = 0
+        var centroid = SIMD3<Double>.zero
+        var tumourVoxels: [SIMD3<Double>] = []
+        for k in 0..<crop.size.z {
+            for j in 0..<crop.size.y {
+                for i in 0..<crop.size.x where crop[i, j, k] {
+                    let p = crop.geometry.world(atIndex: SIMD3(Double(i), Double(j), Double(k)))
+                    tumourVoxels.append(p)
+                    centroid += p
+                    count += 1
+                }
+            }
+        }
+        centroid /= Double(count)
+        let volumeML = Double(count) * pre.voxelVolumeML
+        var result = TumourMargin(number: number, volumeML: volumeML, centroidPreMM: centroid, centroidPostMM: φ.apply(centroid))
+
+        guard !zone.isEmpty else {
+            result.outcome = .noAblationZone
+            result.message = "the ablation zone is empty: no margin; the whole tumour is unablated"
+            result.fractionInsideAblation = 0
+            result.residualVolumeML = volumeML
+            return (result, surface)
+        }
+        let outsideFOV = surface.postPoints.filter { !zone.postGridContains($0) }.count
+        if outsideFOV > 0 {
+            result.outcome = .outsidePostFieldOfView
+            let percent = Int((100 * Double(outsideFOV) / Double(surface.postPoints.count)).rounded(.up))
+            result.message = "\(percent)% of the tumour surface maps outside the post-ablation field of view: no margin"
+            return (result, surface)
+        }
+
+        // Surface margins, averaged over a Gaussian neighbourhood of one voxel.
+        let raw = surface.postPoints.map { zone.distance.signedDistance($0)! }
+        let margins = surface.locallyAveraged(raw)
+        result.surface = SurfaceMarginStatistics(margins: margins, areas: surface.surface.areasMM2,
+                                                 locations: surface.postPoints, settings: settings)
+        result.minimalMarginMM = result.surface?.minimumMM
+
+        // Capsule exclusion.
+        if let capsule = settings.capsuleExclusionMM, let liver = input.preLiver {
+            let liverCrop = liver.cropped(to: box)
+            let toCapsule = DistanceTransform.distance(to: liverCrop.map { !$0 })
+            let field = Volume(geometry: liverCrop.geometry, voxels: toCapsule.millimetres)
+            let keep = surface.surface.points.map { p -> Bool in
+                // Distance between voxel centres minus half a voxel: distance to the capsule.
+                let d = SubvoxelSurface.interpolateClamped(field, at: liverCrop.geometry.index(atWorld: p)) - h.min() / 2
+                return d >= capsule
+            }
+            let keptArea = zip(keep, surface.surface.areasMM2).filter { $0.0 }.map(\.1).reduce(0, +)
+            result.capsuleExcludedSurfaceFraction = 1 - keptArea / surface.surface.areaMM2
+            let indices = keep.indices.filter { keep[$0] }
+            if !indices.isEmpty {
+                result.surfaceWithoutCapsule = SurfaceMarginStatistics(
+                    margins: indices.map { margins[$0] }, areas: indices.map { surface.surface.areasMM2[$0] },
+                    locations: indices.map { surface.postPoints[$0] }, settings: settings)
+            }
+        }
+
+        // Volume coverage.
+        let inside = tumourVoxels.reduce(0) { $0 + (zone.contains(φ.apply($1)) ? 1 : 0) }
+        result.fractionInsideAblation = Double(inside) / Double(count)
+        result.residualVolumeML = Double(count - inside) * pre.voxelVolumeML
+
+        // Peri-tumoural shells, in the pre grid, restricted to the liver when given: voxels whose
+        // centre lies outside the tumour's sub-voxel surface and within the width of it. The EDT
+        // of the tumour mask picks the candidates (distance between voxel centres exceeds the
+        // distance to the surface by less than a voxel diagonal).
+        let toTumour = DistanceTransform.distance(to: crop)
+        let liverCrop = input.preLiver?.cropped(to: box)
+        let tumourDistance = SurfaceDistance(surface.surface)
+        let diagonal = length(h)
+        var shellVoxels: [(distanceMM: Double, ablated: Bool)] = []
+        for k in 0..<crop.size.z {
+            for j in 0..<crop.size.y {
+                for i in 0..<crop.size.x {
+                    let v = crop.size.linearIndex(i, j, k)
+                    guard Double(toTumour.millimetres[v]) <= maxShell + diagonal, liverCrop?.voxels[v] ?? true else { continue }
+                    let p = crop.geometry.world(atIndex: SIMD3(Double(i), Double(j), Double(k)))
+                    let outside = -(tumourDistance.signedDistance(p) ?? 0)
+                    guard outside > 0, outside <= maxShell else { continue }
+                    shellVoxels.append((outside, zone.contains(φ.apply(p))))
+                }
+            }
+        }
+        result.shells = settings.shellWidthsMM.map { width in
+            let shell = shellVoxels.filter { $0.distanceMM <= width }
+            let ablated = shell.filter(\.ablated).count
+            return ShellCoverage(widthMM: width, volumeML: Double(shell.count) * pre.voxelVolumeML,
+                                 fractionAblated: shell.isEmpty ? nil : Double(ablated) / Double(shell.count))
+        }
+        return (result, surface)
+    }
+}
+
+/// The ablation zone on its region of the post grid: holes filled, its sub-voxel surface, and
+/// the signed distance to it.
+final class AblationZone: Sendable {
+    let distance: SurfaceDistance
+    let volumeML: Double
+    let isEmpty: Bool
+    let postGeometry: ImageGeometry
+
+    init(_ mask: Mask, tumours: [Mask], preToPost: Affine3D, reachMM: Double, fillHoles: Bool) {
+        let g = mask.geometry
+        postGeometry = g
+        var box = mask.boundingBox
+        isEmpty = box.isEmpty
+        // Grow the region to cover the tumours' positions in the post grid and the shells.
+        for t in tumours where !t.isEmpty {
+            let tb = t.boundingBox
+            let corners = (0..<8).map { c -> SIMD3<Double> in
+                let index = SIMD3(Double(c & 1 == 0 ? tb.lower.x : tb.upper.x - 1), Double(c & 2 == 0 ? tb.lower.y : tb.upper.y - 1),
+                                  Double(c & 4 == 0 ? tb.lower.z : tb.upper.z - 1))
+                return g.index(atWorld: preToPost.apply(t.geometry.world(atIndex: index)))
+            }
+            var lo = SIMD3<Int>(repeating: .max)
+            var hi = SIMD3<Int>(repeating: .min)
+            for c in corners {
+                lo = pointwiseMin(lo, SIMD3(Int(c.x.rounded(.down)), Int(c.y.rounded(.down)), Int(c.z.rounded(.down))))
+                hi = pointwiseMax(hi, SIMD3(Int(c.x.rounded(.up)) + 1, Int(c.y.rounded(.up)) + 1, Int(c.z.rounded(.up)) + 1))
+            }
+            let clipped = IndexBox(lower: pointwiseMax(lo, .zero), upper: pointwiseMin(hi, SIMD3(g.size.x, g.size.y, g.size.z)))
+            if !clipped.isEmpty { box = box.union(clipped) }
+        }
+        let h = g.spacing
+        let grow = SIMD3(Int((reachMM / h.x).rounded(.up)), Int((reachMM / h.y).rounded(.up)), Int((reachMM / h.z).rounded(.up)))
+        var crop = mask.cropped(to: box.expanded(by: grow, within: g.size))
+        if fillHoles && !isEmpty { crop = Components.fillingHoles(crop) }
+        volumeML = crop.volumeML
+        distance = SurfaceDistance(SubvoxelSurface(mask: crop))
+    }
+
+    /// Inside the zone: the anti-aliased field far from 0.5, else the sign of the distance to
+    /// the sub-voxel surface.
+    func contains(_ postPoint: SIMD3<Double>) -> Bool {
+        let field = distance.surface.field
+        let f = SubvoxelSurface.interpolate(field, at: field.geometry.index(atWorld: postPoint))
+        if f > 0.9 { return true }
+        if f < 0.1 { return false }
+        return (distance.signedDistance(postPoint) ?? -1) > 0
+    }
+
+    /// Within the post grid (up to half a voxel beyond the outer voxel centres).
+    func postGridContains(_ point: SIMD3<Double>) -> Bool {
+        let i = postGeometry.index(atWorld: point)
+        let s = postGeometry.size
+        return i.x >= -0.5 && i.y >= -0.5 && i.z >= -0.5
+            && i.x <= Double(s.x) - 0.5 && i.y <= Double(s.y) - 0.5 && i.z <= Double(s.z) - 0.5
+    }
+}
+
+/// A tumour's sub-voxel surface, its points in post world coordinates, and neighbourhoods for
+/// averaging margins over the surface.
+final class TumourSurface: Sendable {
+    let surface: SubvoxelSurface
+    let postPoints: [SIMD3<Double>]
+    let tree: KDTree
+    /// Width of the averaging Gaussian: the largest voxel spacing of the pre grid.
+    let sigmaMM: Double
+
+    init(mask: Mask, preToPost: Affine3D) {
+        surface = SubvoxelSurface(mask: mask)
+        postPoints = surface.points.map(preToPost.apply)
+        tree = KDTree(surface.points)
+        sigmaMM = mask.geometry.spacing.max()
+    }
+
+    /// Each value replaced by its area-and-Gaussian-weighted mean over the points within
+    /// 2 sigma on the surface, so that one noisy point does not set the minimum.
+    func locallyAveraged(_ values: [Double]) -> [Double] {
+        let s2 = 2 * sigmaMM * sigmaMM
+        let areas = surface.areasMM2
+        return surface.points.map { p in
+            var weight = 0.0
+            var sum = 0.0
+            tree.forEach(within: 2 * sigmaMM, of: p) { j, d2 in
+                let w = exp(-d2 / s2) * areas[j]
+                weight += w
+                sum += w * values[j]
+            }
+            return sum / weight
+        }
+    }
+}
+
+extension SubvoxelSurface {
+    /// Trilinear interpolation at a continuous index, clamped to the grid.
+    static func interpolateClamped(_ v: Volume<Float>, at index: SIMD3<Double>) -> Double {
+        let s = v.size
+        let clamped = SIMD3(min(max(index.x, 0), Double(s.x - 1)), min(max(index.y, 0), Double(s.y - 1)),
+                            min(max(index.z, 0), Double(s.z - 1)))
+        return interpolate(v, at: clamped)
+    }
+}

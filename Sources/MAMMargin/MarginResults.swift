@@ -1,0 +1,200 @@
+public import MAMImaging
+
+/// How a tumour's measurement ended.
+public enum MarginOutcome: String, Sendable, Codable {
+    /// Margins measured.
+    case measured
+    /// The post-ablation mask has no ablation zone: no margin; the tumour counts as unablated.
+    case noAblationZone
+    /// Part of the tumour maps outside the post-ablation scan: its margin cannot be measured.
+    case outsidePostFieldOfView
+}
+
+/// One histogram bin of surface margins: [lowerMM, lowerMM + width).
+public struct MarginHistogramBin: Sendable, Equatable, Codable {
+    public var lowerMM: Double
+    public var upperMM: Double
+    /// Fraction of the tumour surface area whose margin falls in the bin.
+    public var areaFraction: Double
+}
+
+/// Surface margins of one tumour, every figure weighted by surface area.
+public struct SurfaceMarginStatistics: Sendable, Equatable, Codable {
+    /// The minimal ablation margin: positive inside the zone, negative outside.
+    public var minimumMM: Double
+    /// Post-ablation world position (RAS, mm) where the minimum lies.
+    public var minimumLocationPostMM: [Double]
+    public var p5MM: Double
+    public var p25MM: Double
+    public var p50MM: Double
+    public var p75MM: Double
+    public var p95MM: Double
+    public var maximumMM: Double
+    public var surfaceAreaMM2: Double
+    /// Fractions of the surface area with margin < 0, in [0, target) and >= target.
+    public var fractionBelowZero: Double
+    public var fractionBelowTarget: Double
+    public var fractionAtOrAboveTarget: Double
+    public var histogram: [MarginHistogramBin]
+
+    init(margins: [Double], areas: [Double], locations: [SIMD3<Double>], settings: MarginSettings) {
+        let order = margins.indices.sorted { margins[$0] < margins[$1] }
+        let total = areas.reduce(0, +)
+        /// Area-weighted percentile: the margin below which `q` of the area lies.
+        func percentile(_ q: Double) -> Double {
+            var accumulated = 0.0
+            for i in order {
+                accumulated += areas[i]
+                if accumulated >= q * total { return margins[i] }
+            }
+            return margins[order.last!]
+        }
+        let lowest = order.first!
+        minimumMM = margins[lowest]
+        minimumLocationPostMM = [locations[lowest].x, locations[lowest].y, locations[lowest].z]
+        p5MM = percentile(0.05)
+        p25MM = percentile(0.25)
+        p50MM = percentile(0.5)
+        p75MM = percentile(0.75)
+        p95MM = percentile(0.95)
+        maximumMM = margins[order.last!]
+        surfaceAreaMM2 = total
+        let target = settings.targetMarginMM
+        func fraction(_ test: (Double) -> Bool) -> Double {
+            zip(margins, areas).filter { test($0.0) }.map(\.1).reduce(0, +) / total
+        }
+        fractionBelowZero = fraction { $0 < 0 }
+        fractionBelowTarget = fraction { $0 >= 0 && $0 < target }
+        fractionAtOrAboveTarget = fraction { $0 >= target }
+        let width = settings.histogramBinMM
+        let first = Int((minimumMM / width).rounded(.down))
+        let last = Int((maximumMM / width).rounded(.down))
+        var binned = [Double](repeating: 0, count: last - first + 1)
+        for (m, a) in zip(margins, areas) { binned[Int((m / width).rounded(.down)) - first] += a }
+        histogram = binned.enumerated().map { offset, area in
+            MarginHistogramBin(lowerMM: Double(first + offset) * width, upperMM: Double(first + offset + 1) * width,
+                               areaFraction: area / total)
+        }
+    }
+}
+
+/// The ablated part of the liver tissue within a distance of the tumour surface.
+public struct ShellCoverage: Sendable, Equatable, Codable {
+    public var widthMM: Double
+    public var volumeML: Double
+    /// nil when the shell holds no voxel (e.g. no liver around the tumour).
+    public var fractionAblated: Double?
+}
+
+/// Everything measured for one tumour. Values that cannot be defined are nil, never NaN.
+public struct TumourMargin: Sendable, Equatable, Codable {
+    /// 1, 2, ... in the order of the engine's input (largest component first).
+    public var number: Int
+    public var outcome: MarginOutcome = .measured
+    /// Why a figure is missing, in one sentence; nil when everything was measured.
+    public var message: String?
+    public var volumeML: Double
+    public var centroidPreMM: SIMD3<Double>
+    public var centroidPostMM: SIMD3<Double>
+    /// The minimal ablation margin (same as `surface.minimumMM`).
+    public var minimalMarginMM: Double?
+    public var surface: SurfaceMarginStatistics?
+    /// Fraction of the surface within the capsule-exclusion distance of the liver capsule.
+    public var capsuleExcludedSurfaceFraction: Double?
+    /// Surface statistics without that part (nil if nothing is left or no exclusion was asked).
+    public var surfaceWithoutCapsule: SurfaceMarginStatistics?
+    /// Fraction of the tumour volume inside the ablation zone.
+    public var fractionInsideAblation: Double?
+    /// Tumour volume outside the ablation zone.
+    public var residualVolumeML: Double?
+    public var shells: [ShellCoverage] = []
+
+    init(number: Int, volumeML: Double, centroidPreMM: SIMD3<Double>, centroidPostMM: SIMD3<Double>) {
+        self.number = number
+        self.volumeML = volumeML
+        self.centroidPreMM = centroidPreMM
+        self.centroidPostMM = centroidPostMM
+    }
+}
+
+/// The engine's output: per-tumour results, and what is needed to draw margin maps.
+public struct MarginAnalysis: Sendable {
+    public let tumours: [TumourMargin]
+    /// Volume of the ablation zone (holes filled when the settings say so).
+    public let ablationVolumeML: Double
+    public let postGeometry: ImageGeometry
+    public let preToPost: Affine3D
+    public let settings: MarginSettings
+    let zone: AblationZone
+    let tumourSurfaces: [TumourSurface]
+
+    /// Margin category labels in `MarginMaps.categories`.
+    public enum Category: UInt8, Sendable {
+        case negative = 1
+        case belowTarget = 2
+        case atOrAboveTarget = 3
+    }
+
+    /// Margin maps on the post grid: the signed margin (mm) at every post voxel whose centre
+    /// lies in a tumour (mapped back into the pre grid), 0 elsewhere; a mask of those voxels
+    /// (so that a true 0 mm stays distinguishable); and their margin category (1: < 0,
+    /// 2: [0, target), 3: >= target; 0 elsewhere). On the whole post grid, or by default on the
+    /// sub-grid around the tumours (same spacing and orientation, so positions are identical).
+    public func marginMaps(wholeGrid: Bool = false, marginVoxels: Int = 2) -> MarginMaps {
+        let post = postGeometry
+        let inverse = preToPost.inverse
+        var box = IndexBox(lower: .zero, upper: .zero)
+        if wholeGrid {
+            box = IndexBox(post.size)
+        } else {
+            for t in tumourSurfaces {
+                for p in t.postPoints {
+                    let i = post.index(atWorld: p)
+                    let lo = SIMD3(Int(i.x.rounded(.down)), Int(i.y.rounded(.down)), Int(i.z.rounded(.down)))
+                    box = box.union(IndexBox(lower: lo, upper: lo &+ 2))
+                }
+            }
+            box = box.expanded(by: SIMD3(repeating: marginVoxels), within: post.size)
+            box = IndexBox(lower: pointwiseMax(box.lower, .zero),
+                           upper: pointwiseMin(box.upper, SIMD3(post.size.x, post.size.y, post.size.z)))
+        }
+        let grid = post.subGrid(box)
+        var margin = [Float](repeating: 0, count: grid.size.count)
+        var inTumour = [Bool](repeating: false, count: grid.size.count)
+        var category = [UInt8](repeating: 0, count: grid.size.count)
+        let target = settings.targetMarginMM
+        if !zone.isEmpty {
+            for k in 0..<grid.size.z {
+                for j in 0..<grid.size.y {
+                    for i in 0..<grid.size.x {
+                        let x = grid.world(atIndex: SIMD3(Double(i), Double(j), Double(k)))
+                        let p = inverse.apply(x)
+                        guard tumourSurfaces.contains(where: { $0.contains(p) }),
+                              let d = zone.distance.signedDistance(x) else { continue }
+                        let v = grid.size.linearIndex(i, j, k)
+                        margin[v] = Float(d)
+                        inTumour[v] = true
+                        category[v] = (d < 0 ? Category.negative : (d < target ? .belowTarget : .atOrAboveTarget)).rawValue
+                    }
+                }
+            }
+        }
+        return MarginMaps(marginMM: Volume(geometry: grid, voxels: margin), tumourVoxels: Mask(geometry: grid, voxels: inTumour),
+                          categories: Volume(geometry: grid, voxels: category))
+    }
+}
+
+/// Volumes to open on top of the post-ablation scan in a viewer.
+public struct MarginMaps: Sendable {
+    public let marginMM: Volume<Float>
+    public let tumourVoxels: Mask
+    public let categories: Volume<UInt8>
+}
+
+extension TumourSurface {
+    /// Inside the tumour (pre world point): its anti-aliased mask above 0.5.
+    func contains(_ prePoint: SIMD3<Double>) -> Bool {
+        let field = surface.field
+        return SubvoxelSurface.interpolate(field, at: field.geometry.index(atWorld: prePoint)) > 0.5
+    }
+}

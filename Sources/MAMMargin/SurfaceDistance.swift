@@ -1,0 +1,31 @@
+import MAMImaging
+
+/// Signed distance (mm) from any world point to a `SubvoxelSurface`: **positive inside**.
+///
+/// The nearest surface point p (k-d tree) and its outward normal n give
+/// `d(q) = -dot(q - p, n)`, the distance to the tangent plane at p. The points lie at most
+/// about half a voxel apart, so the plane corrects the lateral offset of the nearest point;
+/// what remains is second order in that offset over the radius of curvature.
+public struct SurfaceDistance: Sendable {
+    public let surface: SubvoxelSurface
+    private let tree: KDTree
+
+    public init(_ surface: SubvoxelSurface) {
+        self.surface = surface
+        tree = KDTree(surface.points)
+    }
+
+    public var isEmpty: Bool { tree.isEmpty }
+
+    /// Positive inside, negative outside; `nil` when the surface has no point.
+    public func signedDistance(_ q: SIMD3<Double>) -> Double? {
+        guard !tree.isEmpty else { return nil }
+        let i = tree.nearest(to: q).index
+        return -dot(q - surface.points[i], surface.normals[i])
+    }
+
+    /// The surface point nearest to `q`.
+    public func nearestPoint(_ q: SIMD3<Double>) -> SIMD3<Double>? {
+        tree.isEmpty ? nil : surface.points[tree.nearest(to: q).index]
+    }
+}
