@@ -62,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "mam-bench",
             dependencies: [
-                "MAMImaging", "MAMDistance", "MAMPhantoms", "_CNIfTI",
+                "MAMImaging", "MAMDistance", "MAMMargin", "MAMPhantoms", "_CNIfTI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

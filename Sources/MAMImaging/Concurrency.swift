@@ -20,3 +20,19 @@ private struct DisjointWork: @unchecked Sendable {
 }
 
 
+
+/// `transform` applied to every element, in parallel, results in order.
+public func concurrentMap<T, R>(_ values: [T], _ transform: (T) -> R) -> [R] {
+    guard !values.isEmpty else { return [] }
+    var results = [R?](repeating: nil, count: values.count)
+    results.withUnsafeMutableBufferPointer { out in
+        let out = out.baseAddress!
+        values.withUnsafeBufferPointer { input in
+            let input = input.baseAddress!
+            concurrentChunks(values.count) { range in
+                for i in range { out[i] = transform(input[i]) }
+            }
+        }
+    }
+    return results.map { $0! }
+}

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A box of voxel indices, `lower` inclusive and `upper` exclusive on each axis: the region of
 /// interest of a computation that need not pay for a whole CT volume.
 public struct IndexBox: Sendable, Hashable, CustomStringConvertible {
@@ -68,23 +70,24 @@ extension Volume {
 }
 
 extension Volume where Voxel == Bool {
-    /// The smallest box holding every `true` voxel (empty when there is none).
+    /// The smallest box holding every `true` voxel (empty when there is none). Rows without a
+    /// `true` voxel are skipped with memchr, so a small structure in a CT-sized grid costs
+    /// little more than one pass over its bytes.
     public var boundingBox: IndexBox {
+        let s = size
+        guard s.count > 0 else { return IndexBox(lower: .zero, upper: .zero) }
         var lower = SIMD3(Int.max, Int.max, Int.max)
         var upper = SIMD3(Int.min, Int.min, Int.min)
-        let s = size
         voxels.withUnsafeBufferPointer { v in
-            var index = 0
-            for k in 0..<s.z {
-                for j in 0..<s.y {
-                    for i in 0..<s.x {
-                        if v[index] {
-                            lower = pointwiseMin(lower, SIMD3(i, j, k))
-                            upper = pointwiseMax(upper, SIMD3(i + 1, j + 1, k + 1))
-                        }
-                        index += 1
-                    }
-                }
+            let base = UnsafeRawPointer(v.baseAddress!)
+            for row in 0..<(s.y * s.z) {
+                let start = base + row * s.x
+                guard let first = memchr(start, 1, s.x) else { continue }
+                var last = s.x - 1
+                while !v[row * s.x + last] { last -= 1 }
+                let (j, k) = (row % s.y, row / s.y)
+                lower = pointwiseMin(lower, SIMD3(UnsafeRawPointer(first) - start, j, k))
+                upper = pointwiseMax(upper, SIMD3(last + 1, j + 1, k + 1))
             }
         }
         return lower.x == .max ? IndexBox(lower: .zero, upper: .zero) : IndexBox(lower: lower, upper: upper)

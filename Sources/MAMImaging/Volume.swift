@@ -24,6 +24,7 @@ public struct Volume<Voxel: Sendable>: Sendable {
     }
 
     /// The same geometry with voxels transformed one by one.
+    @inlinable
     public func map<T: Sendable>(_ transform: (Voxel) throws -> T) rethrows -> Volume<T> {
         Volume<T>(geometry: geometry, voxels: try voxels.map(transform))
     }

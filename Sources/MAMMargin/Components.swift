@@ -5,7 +5,11 @@ public enum Components {
     /// The 26-connected components of `mask` (voxels sharing a face, an edge or a corner
     /// belong together), largest first, each as a crop of the mask's grid: the component's
     /// bounding box grown by `margin` voxels (clipped to the grid), holding only that component.
-    public static func connected26(_ mask: Mask, margin: Int) -> [Mask] {
+    public static func connected26(_ whole: Mask, margin: Int) -> [Mask] {
+        // Label within the mask's bounding box only, then map the boxes back.
+        let outer = whole.boundingBox
+        guard !outer.isEmpty else { return [] }
+        let mask = whole.cropped(to: outer)
         let size = mask.size
         var label = [Int32](repeating: 0, count: size.count)
         var boxes: [IndexBox] = []
@@ -40,10 +44,21 @@ public enum Components {
         }
         let order = boxes.indices.sorted { counts[$0] > counts[$1] || (counts[$0] == counts[$1] && $0 < $1) }
         return order.map { c in
-            let box = boxes[c].expanded(by: SIMD3(repeating: margin), within: size)
             let id = Int32(c + 1)
-            let labels = Volume(geometry: mask.geometry, voxels: label).cropped(to: box)
-            return labels.map { $0 == id }
+            let inWhole = IndexBox(lower: boxes[c].lower &+ outer.lower, upper: boxes[c].upper &+ outer.lower)
+                .expanded(by: SIMD3(repeating: margin), within: whole.size)
+            var part = Mask(geometry: whole.geometry.subGrid(inWhole), repeating: false)
+            for k in inWhole.lower.z..<inWhole.upper.z {
+                for j in inWhole.lower.y..<inWhole.upper.y {
+                    for i in inWhole.lower.x..<inWhole.upper.x {
+                        let local = SIMD3(i, j, k) &- outer.lower
+                        guard size.contains(local.x, local.y, local.z),
+                              label[size.linearIndex(local.x, local.y, local.z)] == id else { continue }
+                        part[i - inWhole.lower.x, j - inWhole.lower.y, k - inWhole.lower.z] = true
+                    }
+                }
+            }
+            return part
         }
     }
 

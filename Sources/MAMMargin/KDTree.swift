@@ -9,6 +9,8 @@ public struct KDTree: Sendable {
     private let original: [Int]
     /// Split axis of the node whose median sits at each position (-1: leaf range).
     private let axes: [Int8]
+    /// The tree position of each input point.
+    private let position: [Int]
 
     private static let leafSize = 8
 
@@ -19,6 +21,9 @@ public struct KDTree: Sendable {
         points = order.map { input[$0] }
         original = order
         self.axes = axes
+        var position = [Int](repeating: 0, count: input.count)
+        for (p, o) in order.enumerated() { position[o] = p }
+        self.position = position
     }
 
     var isEmpty: Bool { points.isEmpty }
@@ -40,21 +45,40 @@ public struct KDTree: Sendable {
         build(p, &order, &axes, mid + 1, hi)
     }
 
-    /// Index (into the input array) of the nearest point, and its squared distance.
-    public func nearest(to q: SIMD3<Double>) -> (index: Int, squaredDistance: Double) {
-        var best = -1
-        var bestD = Double.infinity
-        search(q, 0, points.count, &best, &bestD)
-        return (original[best], bestD)
+    /// Index (into the input array) of the nearest point, and its squared distance. `hint`, the
+    /// input index of a point near the answer (say, the previous query's), only speeds it up.
+    public func nearest(to q: SIMD3<Double>, hint: Int? = nil) -> (index: Int, squaredDistance: Double) {
+        points.withUnsafeBufferPointer { p in
+            axes.withUnsafeBufferPointer { a in
+                var best = -1
+                var bestD = Double.infinity
+                if let hint {
+                    best = position[hint]
+                    let d = p[best] - q
+                    bestD = (d * d).sum()
+                }
+                var offsets = SIMD3<Double>.zero
+                Self.search(q, p.baseAddress!, a.baseAddress!, 0, p.count, 0, &offsets, &best, &bestD)
+                return (original[best], bestD)
+            }
+        }
     }
 
     /// Calls `body` with the input index and squared distance of every point within `radius`.
     public func forEach(within radius: Double, of q: SIMD3<Double>, _ body: (Int, Double) -> Void) {
-        collect(q, radius * radius, 0, points.count, body)
+        points.withUnsafeBufferPointer { p in
+            axes.withUnsafeBufferPointer { a in
+                original.withUnsafeBufferPointer { o in
+                    Self.collect(q, radius * radius, p.baseAddress!, a.baseAddress!, o.baseAddress!, 0, p.count, body)
+                }
+            }
+        }
     }
 
-    private func collect(_ q: SIMD3<Double>, _ r2: Double, _ lo: Int, _ hi: Int, _ body: (Int, Double) -> Void) {
-        if hi - lo <= Self.leafSize {
+    private static func collect(_ q: SIMD3<Double>, _ r2: Double, _ points: UnsafePointer<SIMD3<Double>>,
+                                _ axes: UnsafePointer<Int8>, _ original: UnsafePointer<Int>, _ lo: Int, _ hi: Int,
+                                _ body: (Int, Double) -> Void) {
+        if hi - lo <= leafSize {
             for i in lo..<hi {
                 let d = points[i] - q
                 let d2 = (d * d).sum()
@@ -68,12 +92,16 @@ public struct KDTree: Sendable {
         let m = points[mid] - q
         let d2 = (m * m).sum()
         if d2 <= r2 { body(original[mid], d2) }
-        if delta <= 0 || delta * delta <= r2 { collect(q, r2, lo, mid, body) }
-        if delta >= 0 || delta * delta <= r2 { collect(q, r2, mid + 1, hi, body) }
+        if delta <= 0 || delta * delta <= r2 { collect(q, r2, points, axes, original, lo, mid, body) }
+        if delta >= 0 || delta * delta <= r2 { collect(q, r2, points, axes, original, mid + 1, hi, body) }
     }
 
-    private func search(_ q: SIMD3<Double>, _ lo: Int, _ hi: Int, _ best: inout Int, _ bestD: inout Double) {
-        if hi - lo <= Self.leafSize {
+    /// Nearest-point search with incremental distances to the cells (Arya and Mount): `cell`
+    /// is the squared distance from q to the current cell, `offsets` its per-axis parts.
+    private static func search(_ q: SIMD3<Double>, _ points: UnsafePointer<SIMD3<Double>>, _ axes: UnsafePointer<Int8>,
+                               _ lo: Int, _ hi: Int, _ cell: Double, _ offsets: inout SIMD3<Double>,
+                               _ best: inout Int, _ bestD: inout Double) {
+        if hi - lo <= leafSize {
             for i in lo..<hi {
                 let d = points[i] - q
                 let d2 = (d * d).sum()
@@ -83,17 +111,18 @@ public struct KDTree: Sendable {
         }
         let mid = (lo + hi) / 2
         let axis = Int(axes[mid])
-        let split = points[mid][axis]
-        let delta = q[axis] - split
+        let delta = q[axis] - points[mid][axis]
         let m = points[mid] - q
         let d2 = (m * m).sum()
         if d2 < bestD { bestD = d2; best = mid }
-        if delta < 0 {
-            search(q, lo, mid, &best, &bestD)
-            if delta * delta < bestD { search(q, mid + 1, hi, &best, &bestD) }
-        } else {
-            search(q, mid + 1, hi, &best, &bestD)
-            if delta * delta < bestD { search(q, lo, mid, &best, &bestD) }
+        let (nearLo, nearHi, farLo, farHi) = delta < 0 ? (lo, mid, mid + 1, hi) : (mid + 1, hi, lo, mid)
+        search(q, points, axes, nearLo, nearHi, cell, &offsets, &best, &bestD)
+        let old = offsets[axis]
+        let farCell = cell - old * old + delta * delta
+        if farCell < bestD {
+            offsets[axis] = delta
+            search(q, points, axes, farLo, farHi, farCell, &offsets, &best, &bestD)
+            offsets[axis] = old
         }
     }
 }

@@ -60,9 +60,7 @@ public enum MarginEngine {
         for t in input.tumours where !t.geometry.isOrthogonal { throw MarginError.gridNotOrthogonal("pre-ablation") }
 
         let post = input.ablationZone.geometry
-        let maxShell = settings.shellWidthsMM.max() ?? 0
-        let zone = AblationZone(input.ablationZone, tumours: input.tumours, preToPost: input.preToPost,
-                                reachMM: maxShell + 2 * post.spacing.max(), fillHoles: settings.fillAblationHoles)
+        let zone = AblationZone(input.ablationZone, fillHoles: settings.fillAblationHoles)
         var results: [TumourMargin] = []
         var tumourSurfaces: [TumourSurface] = []
         for (index, tumour) in input.tumours.enumerated() where !tumour.isEmpty {
@@ -81,9 +79,12 @@ public enum MarginEngine {
         let maxShell = settings.shellWidthsMM.max() ?? 0
         let reach = maxShell + (settings.capsuleExclusionMM ?? 0) + 2 * h.max()
         let marginVoxels = SIMD3(Int((reach / h.x).rounded(.up)), Int((reach / h.y).rounded(.up)), Int((reach / h.z).rounded(.up)))
-        let box = tumourMask.boundingBox.expanded(by: marginVoxels, within: pre.size)
+        let tight = tumourMask.boundingBox
+        let box = tight.expanded(by: marginVoxels, within: pre.size)
         let crop = tumourMask.cropped(to: box)
-        let surface = TumourSurface(mask: crop, preToPost: input.preToPost)
+        let surface = TumourSurface(
+            mask: tumourMask.cropped(to: tight.expanded(by: SIMD3(repeating: SubvoxelSurface.cropMargin), within: pre.size)),
+            preToPost: input.preToPost)
         let φ = input.preToPost
 
         // Voxels of the tumour: volume and centroid.
@@ -120,7 +121,7 @@ public enum MarginEngine {
         }
 
         // Surface margins, averaged over a Gaussian neighbourhood of one voxel.
-        let raw = surface.postPoints.map { zone.distance.signedDistance($0)! }
+        let raw = zone.distance.signedDistances(surface.postPoints)!
         let margins = surface.locallyAveraged(raw)
         result.surface = SurfaceMarginStatistics(margins: margins, areas: surface.surface.areasMM2,
                                                  locations: surface.postPoints, settings: settings)
@@ -147,31 +148,37 @@ public enum MarginEngine {
         }
 
         // Volume coverage.
-        let inside = tumourVoxels.reduce(0) { $0 + (zone.contains(φ.apply($1)) ? 1 : 0) }
+        let inside = concurrentMap(tumourVoxels) { zone.contains(φ.apply($0)) }.filter { $0 }.count
         result.fractionInsideAblation = Double(inside) / Double(count)
         result.residualVolumeML = Double(count - inside) * pre.voxelVolumeML
 
         // Peri-tumoural shells, in the pre grid, restricted to the liver when given: voxels whose
-        // centre lies outside the tumour's sub-voxel surface and within the width of it. The EDT
-        // of the tumour mask picks the candidates (distance between voxel centres exceeds the
-        // distance to the surface by less than a voxel diagonal).
+        // centre lies outside the tumour's sub-voxel surface and within the width of it. The
+        // distance d between a voxel centre and the nearest tumour voxel centre (EDT) bounds the
+        // distance to the surface from above, and from below by d minus a voxel diagonal; only
+        // where those bounds straddle a shell boundary (0 or a width) is the exact distance
+        // to the sub-voxel surface computed.
         let toTumour = DistanceTransform.distance(to: crop)
         let liverCrop = input.preLiver?.cropped(to: box)
         let tumourDistance = SurfaceDistance(surface.surface)
         let diagonal = length(h)
-        var shellVoxels: [(distanceMM: Double, ablated: Bool)] = []
-        for k in 0..<crop.size.z {
-            for j in 0..<crop.size.y {
-                for i in 0..<crop.size.x {
-                    let v = crop.size.linearIndex(i, j, k)
-                    guard Double(toTumour.millimetres[v]) <= maxShell + diagonal, liverCrop?.voxels[v] ?? true else { continue }
-                    let p = crop.geometry.world(atIndex: SIMD3(Double(i), Double(j), Double(k)))
-                    let outside = -(tumourDistance.signedDistance(p) ?? 0)
-                    guard outside > 0, outside <= maxShell else { continue }
-                    shellVoxels.append((outside, zone.contains(φ.apply(p))))
-                }
-            }
+        let boundaries = [0] + settings.shellWidthsMM
+        var candidates: [(v: Int, edt: Double)] = []
+        for v in 0..<crop.size.count {
+            let d = Double(toTumour.millimetres[v])
+            if d - diagonal <= maxShell, liverCrop?.voxels[v] ?? true { candidates.append((v, d)) }
         }
+        let classified = concurrentMap(candidates) { candidate -> (distanceMM: Double, ablated: Bool)? in
+            let index = SIMD3(Double(candidate.v % crop.size.x), Double((candidate.v / crop.size.x) % crop.size.y),
+                              Double(candidate.v / (crop.size.x * crop.size.y)))
+            let p = crop.geometry.world(atIndex: index)
+            let (upper, lower) = (candidate.edt, candidate.edt - diagonal)
+            let certain = !boundaries.contains { $0 >= lower && $0 <= upper }
+            let outside = certain ? upper : -(tumourDistance.signedDistance(p) ?? 0)
+            guard outside > 0, outside <= maxShell else { return nil }
+            return (outside, zone.contains(φ.apply(p)))
+        }
+        let shellVoxels = classified.compactMap { $0 }
         result.shells = settings.shellWidthsMM.map { width in
             let shell = shellVoxels.filter { $0.distanceMM <= width }
             let ablated = shell.filter(\.ablated).count
@@ -190,31 +197,14 @@ final class AblationZone: Sendable {
     let isEmpty: Bool
     let postGeometry: ImageGeometry
 
-    init(_ mask: Mask, tumours: [Mask], preToPost: Affine3D, reachMM: Double, fillHoles: Bool) {
+    /// The region is the zone's bounding box grown by `SubvoxelSurface.cropMargin` voxels;
+    /// outside it nothing is inside the zone.
+    init(_ mask: Mask, fillHoles: Bool) {
         let g = mask.geometry
         postGeometry = g
-        var box = mask.boundingBox
+        let box = mask.boundingBox
         isEmpty = box.isEmpty
-        // Grow the region to cover the tumours' positions in the post grid and the shells.
-        for t in tumours where !t.isEmpty {
-            let tb = t.boundingBox
-            let corners = (0..<8).map { c -> SIMD3<Double> in
-                let index = SIMD3(Double(c & 1 == 0 ? tb.lower.x : tb.upper.x - 1), Double(c & 2 == 0 ? tb.lower.y : tb.upper.y - 1),
-                                  Double(c & 4 == 0 ? tb.lower.z : tb.upper.z - 1))
-                return g.index(atWorld: preToPost.apply(t.geometry.world(atIndex: index)))
-            }
-            var lo = SIMD3<Int>(repeating: .max)
-            var hi = SIMD3<Int>(repeating: .min)
-            for c in corners {
-                lo = pointwiseMin(lo, SIMD3(Int(c.x.rounded(.down)), Int(c.y.rounded(.down)), Int(c.z.rounded(.down))))
-                hi = pointwiseMax(hi, SIMD3(Int(c.x.rounded(.up)) + 1, Int(c.y.rounded(.up)) + 1, Int(c.z.rounded(.up)) + 1))
-            }
-            let clipped = IndexBox(lower: pointwiseMax(lo, .zero), upper: pointwiseMin(hi, SIMD3(g.size.x, g.size.y, g.size.z)))
-            if !clipped.isEmpty { box = box.union(clipped) }
-        }
-        let h = g.spacing
-        let grow = SIMD3(Int((reachMM / h.x).rounded(.up)), Int((reachMM / h.y).rounded(.up)), Int((reachMM / h.z).rounded(.up)))
-        var crop = mask.cropped(to: box.expanded(by: grow, within: g.size))
+        var crop = mask.cropped(to: box.expanded(by: SIMD3(repeating: SubvoxelSurface.cropMargin), within: g.size))
         if fillHoles && !isEmpty { crop = Components.fillingHoles(crop) }
         volumeML = crop.volumeML
         distance = SurfaceDistance(SubvoxelSurface(mask: crop))
@@ -259,17 +249,29 @@ final class TumourSurface: Sendable {
     /// 2 sigma on the surface, so that one noisy point does not set the minimum.
     func locallyAveraged(_ values: [Double]) -> [Double] {
         let s2 = 2 * sigmaMM * sigmaMM
-        let areas = surface.areasMM2
-        return surface.points.map { p in
-            var weight = 0.0
-            var sum = 0.0
-            tree.forEach(within: 2 * sigmaMM, of: p) { j, d2 in
-                let w = exp(-d2 / s2) * areas[j]
-                weight += w
-                sum += w * values[j]
+        var result = [Double](repeating: 0, count: values.count)
+        surface.areasMM2.withUnsafeBufferPointer { areas in
+            values.withUnsafeBufferPointer { values in
+                surface.points.withUnsafeBufferPointer { points in
+                    result.withUnsafeMutableBufferPointer { out in
+                        let out = out.baseAddress!
+                        concurrentChunks(points.count) { range in
+                            for i in range {
+                                var weight = 0.0
+                                var sum = 0.0
+                                tree.forEach(within: 2 * sigmaMM, of: points[i]) { j, d2 in
+                                    let w = exp(-d2 / s2) * areas[j]
+                                    weight += w
+                                    sum += w * values[j]
+                                }
+                                out[i] = sum / weight
+                            }
+                        }
+                    }
+                }
             }
-            return sum / weight
         }
+        return result
     }
 }
 

@@ -11,15 +11,17 @@ public import MAMImaging
 /// nearly tangent to the surface therefore pin it down precisely, and those perpendicular to it
 /// (the flat caps where the surface is parallel to a grid plane) hardly at all.
 ///
-/// Every crossing is then moved along its normal onto a quadric height field fitted to its
-/// neighbours by weighted least squares (moving least squares): weights are the inverse of that
-/// variance times a Gaussian of the distance, of width s. The width adapts to the surface: a
+/// The crossings are then moved onto quadric height fields fitted by weighted least squares
+/// (moving least squares): weights are the inverse of that variance times a Gaussian of the
+/// distance, of width s. Fits are made at centres about 1.5 voxels apart (one crossing per cell
+/// of that size), from at most 96 neighbours each (evenly thinned); every crossing is projected
+/// onto the quadric of its nearest centre, along that centre's normal. The width adapts to the surface: a
 /// flat cap of a surface with radius of curvature R on slices h apart is about sqrt(2 R h)
 /// wide, so s = max(h_max, sqrt(2 R h_n) / 2) (h_n the spacing along the normal), capped at
 /// R / 3 where a quadric still fits a sphere; R comes from a first fit at s = 1.5 h_max.
 /// Neighbours whose normals differ by more than 60 degrees (the other side of a thin part) are
 /// left out. Normals come from the gradient of the mask anti-aliased with a Gaussian of one
-/// voxel, then from the fitted quadric's slope.
+/// voxel (central differences at the segment's ends), then from the fitted quadric's slope.
 ///
 /// A plane with unit normal n is crossed by segments along axis i with density
 /// |n_i| / (h_j h_k) per mm^2, so each point stands for 1 / sum_i(|n_i| / (h_j h_k)) mm^2.
@@ -41,47 +43,76 @@ public struct SubvoxelSurface: Sendable {
         let h = g.spacing
         let gradientToWorld = g.indexToWorld.linear.inverse.transposed
 
-        // Crossings at segment midpoints, with the axis of their segment.
-        var start: [SIMD3<Double>] = []
-        var axes: [Int] = []
-        var normals: [SIMD3<Double>] = []
+        // Crossings at segment midpoints, with the axis of their segment, found slab by slab
+        // in parallel. The normal at a midpoint is the mean of the central-difference
+        // gradients of the anti-aliased mask at the segment's two ends.
+        var slabs = [[(SIMD3<Double>, Int, SIMD3<Double>)]](repeating: [], count: size.z)
         mask.voxels.withUnsafeBufferPointer { m in
-            for k in 0..<size.z {
-                for j in 0..<size.y {
-                    for i in 0..<size.x {
-                        let a = m[size.linearIndex(i, j, k)]
+            field.voxels.withUnsafeBufferPointer { f in
+                slabs.withUnsafeMutableBufferPointer { out in
+                    let out = out.baseAddress!
+                    let (m, f) = (m.baseAddress!, f.baseAddress!)
+                    let extent = SIMD3(size.x, size.y, size.z)
+                    let strides = SIMD3(1, size.x, size.x * size.y)
+                    func centralDifference(_ i: Int, _ j: Int, _ k: Int) -> SIMD3<Double> {
+                        let v = size.linearIndex(i, j, k)
+                        var g = SIMD3<Double>.zero
                         for axis in 0..<3 {
-                            var n = SIMD3(i, j, k)
-                            n[axis] += 1
-                            guard n[axis] < [size.x, size.y, size.z][axis], m[size.linearIndex(n.x, n.y, n.z)] != a else { continue }
-                            var index = SIMD3(Double(i), Double(j), Double(k))
-                            index[axis] += 0.5
-                            let gradient = gradientToWorld * Self.gradient(field, at: index)
-                            let norm = length(gradient)
-                            // The side with the mask is "inside": the normal points away from it.
-                            let outward = norm > 0 ? -gradient / norm : (a ? 1.0 : -1.0) * Self.axisVector(axis, g)
-                            start.append(g.world(atIndex: index))
-                            axes.append(axis)
-                            normals.append(outward)
+                            let c = [i, j, k][axis]
+                            let below = c > 0 ? v - strides[axis] : v
+                            let above = c < extent[axis] - 1 ? v + strides[axis] : v
+                            g[axis] = Double(f[above] - f[below]) / Double(max(1, (c > 0 ? 1 : 0) + (c < extent[axis] - 1 ? 1 : 0)))
+                        }
+                        return g
+                    }
+                    concurrentChunks(size.z) { range in
+                        for k in range {
+                            var found: [(SIMD3<Double>, Int, SIMD3<Double>)] = []
+                            for j in 0..<size.y {
+                                for i in 0..<size.x {
+                                    let v = size.linearIndex(i, j, k)
+                                    let a = m[v]
+                                    for axis in 0..<3 {
+                                        var n = SIMD3(i, j, k)
+                                        n[axis] += 1
+                                        guard n[axis] < extent[axis], m[v + strides[axis]] != a else { continue }
+                                        var index = SIMD3(Double(i), Double(j), Double(k))
+                                        index[axis] += 0.5
+                                        let gradient = gradientToWorld
+                                            * ((centralDifference(i, j, k) + centralDifference(n.x, n.y, n.z)) / 2)
+                                        let norm = length(gradient)
+                                        // The side with the mask is inside: the normal points away from it.
+                                        let outward = norm > 0 ? -gradient / norm : (a ? 1.0 : -1.0) * g.direction[axis]
+                                        found.append((g.world(atIndex: index), axis, outward))
+                                    }
+                                }
+                            }
+                            out[k] = found
                         }
                     }
                 }
             }
         }
+        let crossings = slabs.joined()
+        let start = crossings.map(\.0)
+        let axes = crossings.map(\.1)
+        let normals = crossings.map(\.2)
 
         let fit = QuadricFit(points: start, normals: normals, axes: axes, spacing: h)
+        let crossingDensity = SIMD3(1 / (h.y * h.z), 1 / (h.x * h.z), 1 / (h.x * h.y))
         var points = start
         var refinedNormals = normals
         var areas = [Double](repeating: 0, count: start.count)
-        let crossingDensity = SIMD3(1 / (h.y * h.z), 1 / (h.x * h.z), 1 / (h.x * h.y))
         points.withUnsafeMutableBufferPointer { p in
             refinedNormals.withUnsafeMutableBufferPointer { n in
                 areas.withUnsafeMutableBufferPointer { area in
                     let (p, n, area) = (p.baseAddress!, n.baseAddress!, area.baseAddress!)
                     concurrentChunks(start.count) { range in
+                        var hint: Int?
                         for i in range {
-                            let (offset, normal) = fit.refine(i)
-                            p[i] = start[i] + offset * normals[i]
+                            let (point, normal, centre) = fit.project(i, hint: hint)
+                            hint = centre
+                            p[i] = point
                             n[i] = normal
                             area[i] = 1 / dot(SIMD3(abs(normal.x), abs(normal.y), abs(normal.z)), crossingDensity)
                         }
@@ -96,7 +127,9 @@ public struct SubvoxelSurface: Sendable {
 
     public var areaMM2: Double { areasMM2.reduce(0, +) }
 
-    static func axisVector(_ axis: Int, _ g: ImageGeometry) -> SIMD3<Double> { g.direction[axis] }
+    /// Voxels of background to keep around a structure when cropping it for a surface: the
+    /// anti-aliasing kernel's reach (3 voxels) plus one.
+    public static let cropMargin = 4
 
     // MARK: Field helpers
 
@@ -157,31 +190,6 @@ public struct SubvoxelSurface: Sendable {
         }
         return result
     }
-
-    /// The field's gradient in index space at a continuous index: central differences at the
-    /// eight surrounding voxels (edges clamped), interpolated trilinearly.
-    static func gradient(_ v: Volume<Float>, at index: SIMD3<Double>) -> SIMD3<Double> {
-        let s = v.size
-        let lo = SIMD3(index.x.rounded(.down), index.y.rounded(.down), index.z.rounded(.down))
-        let t = index - lo
-        let (i, j, k) = (Int(lo.x), Int(lo.y), Int(lo.z))
-        func value(_ a: Int, _ b: Int, _ c: Int) -> Double {
-            Double(v.voxels[s.linearIndex(min(max(a, 0), s.x - 1), min(max(b, 0), s.y - 1), min(max(c, 0), s.z - 1))])
-        }
-        var result = SIMD3<Double>.zero
-        for dz in 0...1 {
-            for dy in 0...1 {
-                for dx in 0...1 {
-                    let w = (dx == 0 ? 1 - t.x : t.x) * (dy == 0 ? 1 - t.y : t.y) * (dz == 0 ? 1 - t.z : t.z)
-                    guard w != 0 else { continue }
-                    let (a, b, c) = (i + dx, j + dy, k + dz)
-                    result += w * SIMD3(value(a + 1, b, c) - value(a - 1, b, c), value(a, b + 1, c) - value(a, b - 1, c),
-                                        value(a, b, c + 1) - value(a, b, c - 1)) / 2
-                }
-            }
-        }
-        return result
-    }
 }
 
 /// The weighted quadric fits behind `SubvoxelSurface` (see there for the method).
@@ -193,6 +201,13 @@ struct QuadricFit {
     let tree: KDTree
     /// Keeps weights finite for segments exactly tangent to the surface.
     let varianceFloor: Double
+    /// Indices of the crossings that carry a fit, their fits (nil: none possible), and a tree
+    /// over them.
+    let centres: [Int]
+    let fits: [[Double]?]
+    let centreTree: KDTree
+
+    static let maxNeighbours = 96
 
     init(points: [SIMD3<Double>], normals: [SIMD3<Double>], axes: [Int], spacing: SIMD3<Double>) {
         self.points = points
@@ -201,23 +216,67 @@ struct QuadricFit {
         self.spacing = spacing
         tree = KDTree(points)
         varianceFloor = (0.05 * spacing.min()) * (0.05 * spacing.min())
+        // One centre per occupied cell of 1.5 voxels (the first crossing in it).
+        let cell = 1.5 * spacing.max()
+        var taken = Set<SIMD3<Int>>()
+        var centres: [Int] = []
+        for (i, p) in points.enumerated() {
+            let key = SIMD3(Int((p.x / cell).rounded(.down)), Int((p.y / cell).rounded(.down)), Int((p.z / cell).rounded(.down)))
+            if taken.insert(key).inserted { centres.append(i) }
+        }
+        self.centres = centres
+        centreTree = KDTree(centres.map { points[$0] })
+        var fits = [[Double]?](repeating: nil, count: centres.count)
+        let partial = Self(points: points, normals: normals, axes: axes, spacing: spacing, tree: tree,
+                           varianceFloor: varianceFloor, centres: centres, fits: [], centreTree: centreTree)
+        fits.withUnsafeMutableBufferPointer { out in
+            let out = out.baseAddress!
+            concurrentChunks(centres.count) { range in
+                for c in range { out[c] = partial.adaptiveFit(centres[c]) }
+            }
+        }
+        self.fits = fits
     }
 
-    /// The offset along point i's normal onto the fitted surface, and the fitted normal.
-    func refine(_ i: Int) -> (Double, SIMD3<Double>) {
+    private init(points: [SIMD3<Double>], normals: [SIMD3<Double>], axes: [Int], spacing: SIMD3<Double>, tree: KDTree,
+                 varianceFloor: Double, centres: [Int], fits: [[Double]?], centreTree: KDTree) {
+        self.points = points
+        self.normals = normals
+        self.axes = axes
+        self.spacing = spacing
+        self.tree = tree
+        self.varianceFloor = varianceFloor
+        self.centres = centres
+        self.fits = fits
+        self.centreTree = centreTree
+    }
+
+    /// Crossing i projected onto the quadric of its nearest centre, the quadric's normal there,
+    /// and that centre (a hint for the next crossing).
+    func project(_ i: Int, hint: Int?) -> (SIMD3<Double>, SIMD3<Double>, Int) {
+        let c = centreTree.nearest(to: points[i], hint: hint).index
+        guard let q = fits[c] else { return (points[i], normals[i], c) }
+        let origin = points[centres[c]]
+        let n = normals[centres[c]]
+        let (eu, ev) = frame(n)
+        let d = points[i] - origin
+        let (u, v) = (dot(d, eu), dot(d, ev))
+        let w = q[0] + q[1] * u + q[2] * v + q[3] * u * u + q[4] * u * v + q[5] * v * v
+        let slope = (q[1] + 2 * q[3] * u + q[4] * v, q[2] + q[4] * u + 2 * q[5] * v)
+        let normal = n - slope.0 * eu - slope.1 * ev
+        return (origin + u * eu + v * ev + w * n, normal / length(normal), c)
+    }
+
+    /// A first fit at width 1.5 h_max gives the radius of curvature R; the second at
+    /// max(h_max, sqrt(2 R h_n) / 2), capped at R / 3.
+    private func adaptiveFit(_ i: Int) -> [Double]? {
         let h = spacing
-        var coefficients = fit(i, width: 1.5 * h.max())
-        if let c = coefficients {
-            let n = normals[i]
-            let along = abs(n.x) >= abs(n.y) && abs(n.x) >= abs(n.z) ? h.x : (abs(n.y) >= abs(n.z) ? h.y : h.z)
-            let r = radius(c)
-            let width = min(max(h.max(), (2 * r * along).squareRoot() / 2), max(r / 3, h.min()))
-            coefficients = fit(i, width: width) ?? c
-        }
-        guard let c = coefficients else { return (0, normals[i]) }
-        let (eu, ev) = frame(normals[i])
-        let tilted = normals[i] - c[1] * eu - c[2] * ev
-        return (c[0], tilted / length(tilted))
+        guard let first = fit(i, width: 1.5 * h.max()) else { return nil }
+        let n = normals[i]
+        let along = abs(n.x) >= abs(n.y) && abs(n.x) >= abs(n.z) ? h.x : (abs(n.y) >= abs(n.z) ? h.y : h.z)
+        let r = radius(first)
+        let width = min(max(h.max(), (2 * r * along).squareRoot() / 2), max(r / 3, h.min()))
+        return fit(i, width: width) ?? first
     }
 
     private func frame(_ n: SIMD3<Double>) -> (SIMD3<Double>, SIMD3<Double>) {
@@ -236,28 +295,68 @@ struct QuadricFit {
         return min(100, max(2 * spacing.min(), k > 0 ? 1 / k : 100))
     }
 
-    /// Weighted least-squares quadric height field around point i; nil when singular.
+    /// Weighted least-squares quadric height field around crossing i, in its frame; nil when
+    /// singular.
     private func fit(_ i: Int, width s: Double) -> [Double]? {
         let n = normals[i]
         let (eu, ev) = frame(n)
         let origin = points[i]
-        var a = [Double](repeating: 0, count: 36)
-        var b = [Double](repeating: 0, count: 6)
         let h2 = spacing * spacing
-        tree.forEach(within: 2.5 * s, of: origin) { j, d2 in
-            guard dot(normals[j], n) > 0.5 else { return }
-            let d = points[j] - origin
-            let (u, v, w) = (dot(d, eu), dot(d, ev), dot(d, n))
-            let component = n[axes[j]]
-            let weight = exp(-d2 / (2 * s * s)) / (component * component * h2[axes[j]] / 12 + varianceFloor)
-            let basis = [1, u, v, u * u, u * v, v * v]
-            for r in 0..<6 {
-                b[r] += weight * basis[r] * w
-                for c in r..<6 { a[r * 6 + c] += weight * basis[r] * basis[c] }
+        return points.withUnsafeBufferPointer { points in
+            normals.withUnsafeBufferPointer { normals in
+                axes.withUnsafeBufferPointer { axes in
+                    var neighbours: [(Int, Double)] = []
+                    neighbours.reserveCapacity(256)
+                    tree.forEach(within: 2 * s, of: origin) { j, d2 in
+                        if dot(normals[j], n) > 0.5 { neighbours.append((j, d2)) }
+                    }
+                    let step = max(1, (neighbours.count + Self.maxNeighbours - 1) / Self.maxNeighbours)
+                    var a = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+                    var b = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+                    withUnsafeMutableBytes(of: &a) { aRaw in
+                        withUnsafeMutableBytes(of: &b) { bRaw in
+                            let upper = aRaw.bindMemory(to: Double.self)
+                            let rhs = bRaw.bindMemory(to: Double.self)
+                            for index in stride(from: 0, to: neighbours.count, by: step) {
+                                let (j, d2) = neighbours[index]
+                                let d = points[j] - origin
+                                let (u, v, w) = (dot(d, eu), dot(d, ev), dot(d, n))
+                                let axis = axes[j]
+                                let component = n[axis]
+                                let weight = exp(-d2 / (2 * s * s)) / (component * component * h2[axis] / 12 + varianceFloor)
+                                let e = (1.0, u, v, u * u, u * v, v * v)
+                                withUnsafeBytes(of: e) { eRaw in
+                                    let e = eRaw.bindMemory(to: Double.self)
+                                    var slot = 0
+                                    for r in 0..<6 {
+                                        rhs[r] += weight * e[r] * w
+                                        for c in r..<6 {
+                                            upper[slot] += weight * e[r] * e[c]
+                                            slot += 1
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    // Unpack the upper triangle into a full symmetric matrix.
+                    var matrix = [Double](repeating: 0, count: 36)
+                    withUnsafeBytes(of: a) { raw in
+                        let upper = raw.bindMemory(to: Double.self)
+                        var slot = 0
+                        for r in 0..<6 {
+                            for c in r..<6 {
+                                matrix[r * 6 + c] = upper[slot]
+                                matrix[c * 6 + r] = upper[slot]
+                                slot += 1
+                            }
+                        }
+                    }
+                    let rhs = withUnsafeBytes(of: b) { Array($0.bindMemory(to: Double.self)) }
+                    return solveSymmetric6(matrix, rhs)
+                }
             }
         }
-        for r in 0..<6 { for c in 0..<r { a[r * 6 + c] = a[c * 6 + r] } }
-        return solveSymmetric6(a, b)
     }
 }
 

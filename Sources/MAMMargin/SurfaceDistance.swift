@@ -24,6 +24,25 @@ public struct SurfaceDistance: Sendable {
         return -dot(q - surface.points[i], surface.normals[i])
     }
 
+    /// Signed distances of many points, in parallel; neighbouring points in the list (a
+    /// surface or a grid in scan order) share their search bounds, which makes it fast.
+    public func signedDistances(_ queries: [SIMD3<Double>]) -> [Double]? {
+        guard !tree.isEmpty else { return nil }
+        var results = [Double](repeating: 0, count: queries.count)
+        results.withUnsafeMutableBufferPointer { out in
+            let out = out.baseAddress!
+            concurrentChunks(queries.count) { range in
+                var hint: Int?
+                for k in range {
+                    let i = tree.nearest(to: queries[k], hint: hint).index
+                    hint = i
+                    out[k] = -dot(queries[k] - surface.points[i], surface.normals[i])
+                }
+            }
+        }
+        return results
+    }
+
     /// The surface point nearest to `q`.
     public func nearestPoint(_ q: SIMD3<Double>) -> SIMD3<Double>? {
         tree.isEmpty ? nil : surface.points[tree.nearest(to: q).index]
