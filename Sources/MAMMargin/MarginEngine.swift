@@ -123,7 +123,7 @@ public enum MarginEngine {
         // Surface margins, averaged over a Gaussian neighbourhood of one voxel.
         let raw = zone.distance.signedDistances(surface.postPoints)!
         let margins = surface.locallyAveraged(raw)
-        result.surface = SurfaceMarginStatistics(margins: margins, areas: surface.surface.areasMM2,
+        result.surface = SurfaceMarginStatistics(margins: margins, areas: surface.surface.sampleAreasMM2,
                                                  locations: surface.postPoints, settings: settings)
         result.minimalMarginMM = result.surface?.minimumMM
 
@@ -132,17 +132,17 @@ public enum MarginEngine {
             let liverCrop = liver.cropped(to: box)
             let toCapsule = DistanceTransform.distance(to: liverCrop.map { !$0 })
             let field = Volume(geometry: liverCrop.geometry, voxels: toCapsule.millimetres)
-            let keep = surface.surface.points.map { p -> Bool in
+            let keep = surface.surface.samples.map { p -> Bool in
                 // Distance between voxel centres minus half a voxel: distance to the capsule.
                 let d = SubvoxelSurface.interpolateClamped(field, at: liverCrop.geometry.index(atWorld: p)) - h.min() / 2
                 return d >= capsule
             }
-            let keptArea = zip(keep, surface.surface.areasMM2).filter { $0.0 }.map(\.1).reduce(0, +)
+            let keptArea = zip(keep, surface.surface.sampleAreasMM2).filter { $0.0 }.map(\.1).reduce(0, +)
             result.capsuleExcludedSurfaceFraction = 1 - keptArea / surface.surface.areaMM2
             let indices = keep.indices.filter { keep[$0] }
             if !indices.isEmpty {
                 result.surfaceWithoutCapsule = SurfaceMarginStatistics(
-                    margins: indices.map { margins[$0] }, areas: indices.map { surface.surface.areasMM2[$0] },
+                    margins: indices.map { margins[$0] }, areas: indices.map { surface.surface.sampleAreasMM2[$0] },
                     locations: indices.map { surface.postPoints[$0] }, settings: settings)
             }
         }
@@ -229,8 +229,9 @@ final class AblationZone: Sendable {
     }
 }
 
-/// A tumour's sub-voxel surface, its points in post world coordinates, and neighbourhoods for
-/// averaging margins over the surface.
+/// A tumour's sub-voxel surface; its samples (one per 1.5-voxel cell, see `SubvoxelSurface`)
+/// in post world coordinates, where margins are evaluated; neighbourhoods for averaging
+/// margins over the surface.
 final class TumourSurface: Sendable {
     let surface: SubvoxelSurface
     let postPoints: [SIMD3<Double>]
@@ -240,8 +241,8 @@ final class TumourSurface: Sendable {
 
     init(mask: Mask, preToPost: Affine3D) {
         surface = SubvoxelSurface(mask: mask)
-        postPoints = surface.points.map(preToPost.apply)
-        tree = KDTree(surface.points)
+        postPoints = surface.samples.map(preToPost.apply)
+        tree = KDTree(surface.samples)
         sigmaMM = mask.geometry.spacing.max()
     }
 
@@ -250,9 +251,9 @@ final class TumourSurface: Sendable {
     func locallyAveraged(_ values: [Double]) -> [Double] {
         let s2 = 2 * sigmaMM * sigmaMM
         var result = [Double](repeating: 0, count: values.count)
-        surface.areasMM2.withUnsafeBufferPointer { areas in
+        surface.sampleAreasMM2.withUnsafeBufferPointer { areas in
             values.withUnsafeBufferPointer { values in
-                surface.points.withUnsafeBufferPointer { points in
+                surface.samples.withUnsafeBufferPointer { points in
                     result.withUnsafeMutableBufferPointer { out in
                         let out = out.baseAddress!
                         concurrentChunks(points.count) { range in

@@ -164,19 +164,22 @@ public struct MarginAnalysis: Sendable {
         var category = [UInt8](repeating: 0, count: grid.size.count)
         let target = settings.targetMarginMM
         if !zone.isEmpty {
+            // Voxels whose centre lies in a tumour, in scan order, then their distances at once.
+            var inside: [(Int, SIMD3<Double>)] = []
             for k in 0..<grid.size.z {
                 for j in 0..<grid.size.y {
                     for i in 0..<grid.size.x {
                         let x = grid.world(atIndex: SIMD3(Double(i), Double(j), Double(k)))
                         let p = inverse.apply(x)
-                        guard tumourSurfaces.contains(where: { $0.contains(p) }),
-                              let d = zone.distance.signedDistance(x) else { continue }
-                        let v = grid.size.linearIndex(i, j, k)
-                        margin[v] = Float(d)
-                        inTumour[v] = true
-                        category[v] = (d < 0 ? Category.negative : (d < target ? .belowTarget : .atOrAboveTarget)).rawValue
+                        if tumourSurfaces.contains(where: { $0.contains(p) }) { inside.append((grid.size.linearIndex(i, j, k), x)) }
                     }
                 }
+            }
+            let distances = zone.distance.signedDistances(inside.map(\.1)) ?? []
+            for ((v, _), d) in zip(inside, distances) {
+                margin[v] = Float(d)
+                inTumour[v] = true
+                category[v] = (d < 0 ? Category.negative : (d < target ? .belowTarget : .atOrAboveTarget)).rawValue
             }
         }
         return MarginMaps(marginMM: Volume(geometry: grid, voxels: margin), tumourVoxels: Mask(geometry: grid, voxels: inTumour),
