@@ -96,3 +96,17 @@ public enum Components {
         return Mask(geometry: mask.geometry, voxels: outside.map { !$0 })
     }
 }
+
+extension Components {
+    /// One mask per distinct label value in `labels` (a protocol may number tumours 2, 3, ...
+    /// instead of separating them by connectivity), in ascending label order; labels absent
+    /// from the image are skipped.
+    public static func byLabel(_ image: NIfTIImage, labels: [Int]) throws(ImageIOError) -> [(label: Int, mask: Mask)] {
+        let present = try image.labelCounts()
+        var result: [(label: Int, mask: Mask)] = []
+        for label in labels.sorted() where present[label, default: 0] > 0 {
+            result.append((label, try image.mask(label: label)))
+        }
+        return result
+    }
+}
