@@ -45,6 +45,7 @@ struct MarginEngineTests {
         let result = try MarginEngine.analyse(MarginCase(tumours: [tumour], ablationZone: zone)).tumours
         try #require(result.count == 1)
         let mam = try #require(result[0].minimalMarginMM)
+        print(String(format: "MAM accuracy, %@: %.3f mm vs analytic %.3f mm (error %+.3f mm)", c.name, mam, c.expected, mam - c.expected))
         #expect(abs(mam - c.expected) <= c.toleranceMM, "\(c.name): MAM \(mam) vs \(c.expected)")
         #expect(result[0].outcome == .measured)
     }
