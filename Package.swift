@@ -36,6 +36,8 @@ let package = Package(
         .target(name: "MAMDistance", dependencies: ["MAMImaging"]),
         // Stage 4: the margin engine (sub-voxel surfaces, margins, coverage, margin maps).
         .target(name: "MAMMargin", dependencies: ["MAMImaging", "MAMDistance"]),
+        // Stage 2: rigid registration of the pre liver onto the post liver (ICP, GSL).
+        .target(name: "MAMRegistration", dependencies: ["MAMImaging", "MAMMargin", "MAMOptimization"]),
         // Numerical optimisation on GSL (used by registration).
         .target(name: "MAMOptimization", dependencies: ["_CGSL"]),
 
@@ -75,6 +77,7 @@ let package = Package(
         .testTarget(name: "MAMOptimizationTests", dependencies: ["MAMOptimization"]),
         .testTarget(name: "MAMDistanceTests", dependencies: ["MAMDistance", "MAMImaging", "MAMTestSupport"]),
         .testTarget(name: "MAMMarginTests", dependencies: ["MAMMargin", "MAMImaging", "MAMPhantoms", "MAMTestSupport"]),
+        .testTarget(name: "MAMRegistrationTests", dependencies: ["MAMRegistration", "MAMImaging", "MAMPhantoms", "MAMTestSupport"]),
     ]
 )
 

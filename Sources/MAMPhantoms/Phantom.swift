@@ -72,3 +72,20 @@ public enum Phantom {
         return map
     }
 }
+
+extension Phantom {
+    /// A mask of the voxels whose centre satisfies `inside` (world mm), for shapes that are not
+    /// a union of `Shape`s (deformed ones, say). Visits every voxel of `geometry`.
+    public static func mask(geometry: ImageGeometry, inside: (SIMD3<Double>) -> Bool) -> Mask {
+        var mask = Mask(geometry: geometry, repeating: false)
+        let s = geometry.size
+        for k in 0..<s.z {
+            for j in 0..<s.y {
+                for i in 0..<s.x where inside(geometry.world(atIndex: SIMD3(Double(i), Double(j), Double(k)))) {
+                    mask[i, j, k] = true
+                }
+            }
+        }
+        return mask
+    }
+}

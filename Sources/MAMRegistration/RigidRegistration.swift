@@ -1,0 +1,316 @@
+import Foundation
+public import MAMImaging
+import MAMMargin
+import MAMOptimization
+
+public struct RegistrationSettings: Sendable, Equatable {
+    /// Spacing of the pre-ablation (moving) surface samples.
+    public var sourceSpacingMM = 2.0
+    /// Spacing of the post-ablation (fixed) surface samples.
+    public var targetSpacingMM = 1.0
+    /// Share of correspondences kept each iteration (the closest ones): trimming makes a liver
+    /// cut by the field of view, or deformed in places, not drag the result.
+    public var trimFraction = 0.7
+    public var maxIterations = 80
+    /// Stop when an iteration moves the transform by less than this (mm, at the surface).
+    public var toleranceMM = 1e-3
+    /// Livers whose volumes differ by more than this factor are not matched.
+    public var maxVolumeRatio = 2.0
+    /// A sample closer than this to the other surface counts as an inlier (quality measures).
+    public var inlierDistanceMM = 3.0
+    /// Samples within this distance of the post grid's border are left out of the quality
+    /// measures (the field of view cuts the liver there).
+    public var borderExclusionMM = 5.0
+
+    public init() {}
+}
+
+/// Acceptance thresholds (from the analysis protocol). Defaults: liver Dice >= 0.85, mean
+/// surface distance <= 2 mm, 95th percentile <= 5 mm, inlier fraction >= 0.7.
+public struct RegistrationThresholds: Sendable, Equatable, Codable {
+    public var minLiverDice = 0.85
+    public var maxMeanSurfaceDistanceMM = 2.0
+    public var maxSurfaceDistance95MM = 5.0
+    public var minInlierFraction = 0.7
+
+    public init() {}
+}
+
+public struct RegistrationQuality: Sendable, Equatable, Codable {
+    /// Dice of the post liver and the pre liver mapped into the post grid.
+    public var liverDice: Double
+    /// Symmetric surface distance (samples within the post field of view).
+    public var meanSurfaceDistanceMM: Double
+    public var surfaceDistance95MM: Double
+    /// RMS point-to-plane residual of the inliers.
+    public var inlierRMSMM: Double
+    public var inlierFraction: Double
+    public var iterations: Int
+}
+
+public enum RegistrationVerdict: String, Sendable, Codable {
+    case accepted
+    case rejected
+}
+
+public struct RegistrationResult: Sendable {
+    /// Pre-ablation world (RAS, mm) to post-ablation world.
+    public let preToPost: Affine3D
+    public let quality: RegistrationQuality
+    public let verdict: RegistrationVerdict
+    /// Why the verdict is `rejected` (one sentence each); empty when accepted.
+    public let reasons: [String]
+}
+
+public enum RegistrationError: Error, Equatable, CustomStringConvertible {
+    case emptyLiver(which: String)
+    case liversCannotBeMatched(preVolumeML: Double, postVolumeML: Double, maxRatio: Double)
+    case didNotConverge(iterations: Int)
+
+    public var description: String {
+        switch self {
+        case .emptyLiver(let which):
+            return "the \(which) liver mask is empty: there is nothing to register"
+        case .liversCannotBeMatched(let pre, let post, let ratio):
+            return String(format: "the livers cannot be matched: %.0f mL before and %.0f mL after ablation differ by more than a factor %.2g",
+                          pre, post, ratio)
+        case .didNotConverge(let iterations):
+            return "registration did not converge in \(iterations) iterations"
+        }
+    }
+}
+
+/// Rigid registration of the pre-ablation liver onto the post-ablation liver: ICP on surface
+/// samples. See Docs/registration.md.
+public enum RigidRegistration {
+    public static func register(preLiver: Mask, postLiver: Mask, settings: RegistrationSettings = RegistrationSettings(),
+                                thresholds: RegistrationThresholds = RegistrationThresholds()) throws -> RegistrationResult {
+        guard !preLiver.isEmpty else { throw RegistrationError.emptyLiver(which: "pre-ablation") }
+        guard !postLiver.isEmpty else { throw RegistrationError.emptyLiver(which: "post-ablation") }
+        let (preVolume, postVolume) = (preLiver.volumeML, postLiver.volumeML)
+        guard max(preVolume, postVolume) <= settings.maxVolumeRatio * min(preVolume, postVolume) else {
+            throw RegistrationError.liversCannotBeMatched(preVolumeML: preVolume, postVolumeML: postVolume,
+                                                         maxRatio: settings.maxVolumeRatio)
+        }
+        let source = SurfaceSample(mask: preLiver, spacingMM: settings.sourceSpacingMM)
+        let target = SurfaceSample(mask: postLiver, spacingMM: settings.targetSpacingMM)
+        let icp = ICP(source: source, target: target, settings: settings)
+
+        // Start: centroids aligned, and the rotation among the identity and the four
+        // proper principal-axis alignments that fits best after a few iterations.
+        var best: (transform: Affine3D, rms: Double)?
+        for rotation in initialRotations(source.points, target.points) {
+            let pc = centroid(source.points)
+            let start = Affine3D(linear: rotation, translation: centroid(target.points) - rotation * pc)
+            let trial = icp.run(from: start, iterations: 5)
+            if best == nil || trial.rms < best!.rms { best = (trial.transform, trial.rms) }
+        }
+        let final = icp.run(from: best!.transform, iterations: settings.maxIterations)
+        guard final.converged else { throw RegistrationError.didNotConverge(iterations: settings.maxIterations) }
+
+        var quality = icp.quality(final.transform, postGrid: postLiver.geometry)
+        quality.iterations = final.iterations
+        quality.liverDice = dice(preLiver, postLiver, final.transform)
+        var reasons: [String] = []
+        if quality.liverDice < thresholds.minLiverDice {
+            reasons.append(String(format: "liver Dice %.3f is below %.3f", quality.liverDice, thresholds.minLiverDice))
+        }
+        if quality.meanSurfaceDistanceMM > thresholds.maxMeanSurfaceDistanceMM {
+            reasons.append(String(format: "mean surface distance %.2f mm exceeds %.2f mm", quality.meanSurfaceDistanceMM,
+                                  thresholds.maxMeanSurfaceDistanceMM))
+        }
+        if quality.surfaceDistance95MM > thresholds.maxSurfaceDistance95MM {
+            reasons.append(String(format: "95th-percentile surface distance %.2f mm exceeds %.2f mm", quality.surfaceDistance95MM,
+                                  thresholds.maxSurfaceDistance95MM))
+        }
+        if quality.inlierFraction < thresholds.minInlierFraction {
+            reasons.append(String(format: "inlier fraction %.2f is below %.2f", quality.inlierFraction, thresholds.minInlierFraction))
+        }
+        return RegistrationResult(preToPost: final.transform, quality: quality,
+                                  verdict: reasons.isEmpty ? .accepted : .rejected, reasons: reasons)
+    }
+
+    static func centroid(_ points: [SIMD3<Double>]) -> SIMD3<Double> {
+        points.reduce(.zero, +) / Double(points.count)
+    }
+
+    /// The identity and the four proper rotations taking the source's principal axes onto the
+    /// target's (each axis' sign is ambiguous; the ones with determinant +1).
+    static func initialRotations(_ source: [SIMD3<Double>], _ target: [SIMD3<Double>]) -> [Matrix3] {
+        func axes(_ points: [SIMD3<Double>]) -> Matrix3 {
+            let c = centroid(points)
+            var m = [Double](repeating: 0, count: 9)
+            for p in points {
+                let d = p - c
+                for r in 0..<3 { for k in 0..<3 { m[r * 3 + k] += d[r] * d[k] } }
+            }
+            return principalAxes(m)
+        }
+        let (a, b) = (axes(source), axes(target))
+        let signs: [SIMD3<Double>] = [SIMD3(1, 1, 1), SIMD3(-1, -1, 1), SIMD3(-1, 1, -1), SIMD3(1, -1, -1)]
+        return [.identity] + signs.map { b * .diagonal($0) * a.transposed }
+    }
+
+    /// Dice of the post liver and the pre liver mapped into the post grid (each post voxel
+    /// centre looked up in the pre grid, nearest voxel).
+    static func dice(_ pre: Mask, _ post: Mask, _ preToPost: Affine3D) -> Double {
+        let inverse = preToPost.inverse
+        let g = post.geometry
+        let box = post.boundingBox.expanded(by: SIMD3(repeating: 10), within: g.size)
+        let counts = concurrentMap(Array(box.lower.z..<box.upper.z)) { k -> (both: Int, pre: Int, post: Int) in
+            var (both, inPre, inPost) = (0, 0, 0)
+            for j in box.lower.y..<box.upper.y {
+                for i in box.lower.x..<box.upper.x {
+                    let p = pre.geometry.index(atWorld: inverse.apply(g.world(atIndex: SIMD3(Double(i), Double(j), Double(k)))))
+                    let (a, b, c) = (Int(p.x.rounded()), Int(p.y.rounded()), Int(p.z.rounded()))
+                    let isPre = pre.size.contains(a, b, c) && pre[a, b, c]
+                    let isPost = post[i, j, k]
+                    if isPre { inPre += 1 }
+                    if isPost { inPost += 1 }
+                    if isPre && isPost { both += 1 }
+                }
+            }
+            return (both, inPre, inPost)
+        }
+        let both = counts.map(\.both).reduce(0, +)
+        let total = counts.map(\.pre).reduce(0, +) + counts.map(\.post).reduce(0, +)
+        return total > 0 ? 2 * Double(both) / Double(total) : 0
+    }
+}
+
+/// Rotation by the rotation vector w (axis w / |w|, angle |w| radians), Rodrigues' formula.
+func rotation(_ w: SIMD3<Double>) -> Matrix3 {
+    let angle = length(w)
+    guard angle > 1e-12 else {
+        return Matrix3(rows: SIMD3(1, -w.z, w.y), SIMD3(w.z, 1, -w.x), SIMD3(-w.y, w.x, 1))
+    }
+    let k = w / angle
+    let kx = Matrix3(rows: SIMD3(0, -k.z, k.y), SIMD3(k.z, 0, -k.x), SIMD3(-k.y, k.x, 0))
+    let kx2 = kx * kx
+    let (s, c) = (sin(angle), 1 - cos(angle))
+    return Matrix3(columns: Matrix3.identity[0] + s * kx[0] + c * kx2[0], Matrix3.identity[1] + s * kx[1] + c * kx2[1],
+                   Matrix3.identity[2] + s * kx[2] + c * kx2[2])
+}
+
+/// Trimmed point-to-plane ICP.
+///
+/// Each iteration: every source sample, moved by the current transform, is paired with its
+/// nearest target sample (k-d tree) whose normal agrees within 60 degrees; the closest
+/// `trimFraction` of the pairs are kept; the rigid update (rotation vector about the kept
+/// samples' centroid, translation) minimising the sum of squared point-to-plane residuals
+/// `n_q . (x - q)` is found by GSL's BFGS (`gsl_multimin_fdfminimizer_vector_bfgs2`) with a
+/// central-difference gradient. Stopping rule: the update moves no kept sample by more than
+/// `toleranceMM`, or, after 10 iterations, the kept pairs' RMS residual changes by less than
+/// `toleranceMM / 100` (trimmed ICP can cycle between two sets of pairs); otherwise not
+/// converged after `maxIterations` iterations.
+struct ICP {
+    let source: SurfaceSample
+    let target: SurfaceSample
+    let tree: KDTree
+    let settings: RegistrationSettings
+
+    init(source: SurfaceSample, target: SurfaceSample, settings: RegistrationSettings) {
+        self.source = source
+        self.target = target
+        self.settings = settings
+        tree = KDTree(target.points)
+    }
+
+    struct Pair {
+        let moved: SIMD3<Double>
+        let target: SIMD3<Double>
+        let normal: SIMD3<Double>
+        let distance: Double
+    }
+
+    func pairs(_ transform: Affine3D) -> [Pair] {
+        let moved = source.points.map(transform.apply)
+        let normals = source.normals.map { transform.linear * $0 }
+        return concurrentMap(Array(moved.indices)) { i -> Pair? in
+            let (j, d2) = tree.nearest(to: moved[i])
+            guard dot(normals[i], target.normals[j]) > 0.5 else { return nil }
+            return Pair(moved: moved[i], target: target.points[j], normal: target.normals[j], distance: d2.squareRoot())
+        }.compactMap { $0 }
+    }
+
+    func run(from start: Affine3D, iterations: Int) -> (transform: Affine3D, rms: Double, iterations: Int, converged: Bool) {
+        var transform = start
+        var rms = Double.infinity
+        for iteration in 1...iterations {
+            let kept = trimmed(pairs(transform))
+            guard kept.count >= 6 else { return (transform, .infinity, iteration, false) }
+            let centre = kept.map(\.moved).reduce(.zero, +) / Double(kept.count)
+            func residualSum(_ x: [Double]) -> Double {
+                let r = rotation(SIMD3(x[0], x[1], x[2]))
+                let t = SIMD3(x[3], x[4], x[5])
+                var sum = 0.0
+                for p in kept {
+                    let e = dot(p.normal, r * (p.moved - centre) + centre + t - p.target)
+                    sum += e * e
+                }
+                return sum
+            }
+            let steps = [1e-6, 1e-6, 1e-6, 1e-4, 1e-4, 1e-4]
+            let result = try? Minimizer.bfgs(start: [0, 0, 0, 0, 0, 0], initialStep: 0.1, gradientTolerance: 1e-6 * Double(kept.count),
+                                             maxIterations: 100) { x, gradient in
+                for k in 0..<6 {
+                    var (plus, minus) = (x, x)
+                    plus[k] += steps[k]
+                    minus[k] -= steps[k]
+                    gradient[k] = (residualSum(plus) - residualSum(minus)) / (2 * steps[k])
+                }
+                return residualSum(x)
+            }
+            guard let x = result?.x else { return (transform, rms, iteration, false) }
+            let r = rotation(SIMD3(x[0], x[1], x[2]))
+            let t = SIMD3(x[3], x[4], x[5])
+            let update = Affine3D(linear: r, translation: centre + t - r * centre)
+            transform = update * transform
+            let previous = rms
+            rms = (residualSum(x) / Double(kept.count)).squareRoot()
+            // The largest displacement of a kept sample by this update.
+            let moved = kept.map { length(update.apply($0.moved) - $0.moved) }.max() ?? 0
+            if moved < settings.toleranceMM { return (transform, rms, iteration, true) }
+            // Trimmed ICP can cycle between two sets of kept pairs: stop when the fit no longer
+            // improves.
+            if iteration > 10 && abs(previous - rms) < settings.toleranceMM / 100 { return (transform, rms, iteration, true) }
+        }
+        return (transform, rms, iterations, false)
+    }
+
+    func trimmed(_ all: [Pair]) -> [Pair] {
+        let count = max(6, Int(Double(all.count) * settings.trimFraction))
+        return Array(all.sorted { $0.distance < $1.distance }.prefix(count))
+    }
+
+    /// Surface distances, inliers and RMS for a final transform, over samples inside the post
+    /// grid (away from its border).
+    func quality(_ transform: Affine3D, postGrid: ImageGeometry) -> RegistrationQuality {
+        let border = settings.borderExclusionMM
+        let h = postGrid.spacing
+        func insideField(_ p: SIMD3<Double>) -> Bool {
+            let i = postGrid.index(atWorld: p)
+            let s = postGrid.size
+            let margin = SIMD3(border / h.x, border / h.y, border / h.z)
+            return i.x >= margin.x && i.y >= margin.y && i.z >= margin.z
+                && i.x <= Double(s.x - 1) - margin.x && i.y <= Double(s.y - 1) - margin.y && i.z <= Double(s.z - 1) - margin.z
+        }
+        let moved = source.points.map(transform.apply).filter(insideField)
+        let movedTree = KDTree(moved)
+        let forward = concurrentMap(moved) { p -> (Double, Double) in
+            let (j, d2) = tree.nearest(to: p)
+            return (d2.squareRoot(), dot(target.normals[j], p - target.points[j]))
+        }
+        let backward = concurrentMap(target.points.filter(insideField)) { q in movedTree.nearest(to: q).squaredDistance.squareRoot() }
+        let distances = (forward.map(\.0) + backward).sorted()
+        let inliers = forward.filter { $0.0 <= settings.inlierDistanceMM }
+        let rms = inliers.isEmpty ? 0 : (inliers.map { $0.1 * $0.1 }.reduce(0, +) / Double(inliers.count)).squareRoot()
+        return RegistrationQuality(
+            liverDice: 0,
+            meanSurfaceDistanceMM: distances.isEmpty ? 0 : distances.reduce(0, +) / Double(distances.count),
+            surfaceDistance95MM: distances.isEmpty ? 0 : distances[min(distances.count - 1, Int(0.95 * Double(distances.count)))],
+            inlierRMSMM: rms,
+            inlierFraction: forward.isEmpty ? 0 : Double(inliers.count) / Double(forward.count),
+            iterations: 0)
+    }
+}
