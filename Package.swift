@@ -64,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "mam-bench",
             dependencies: [
-                "MAMImaging", "MAMDistance", "MAMMargin", "MAMPhantoms", "_CNIfTI",
+                "MAMImaging", "MAMDistance", "MAMMargin", "MAMPhantoms", "MAMRegistration", "_CNIfTI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -7,6 +7,11 @@ public struct SurfaceSample: Sendable {
     public let points: [SIMD3<Double>]
     public let normals: [SIMD3<Double>]
 
+    public init(points: [SIMD3<Double>], normals: [SIMD3<Double>]) {
+        self.points = points
+        self.normals = normals
+    }
+
     /// The crossings of the mask's boundary (midpoints of segments between neighbouring voxel
     /// centres of different value), thinned to one per cube of `spacingMM` (the first in scan
     /// order, so the result is deterministic). Normals: the smallest principal axis of the
@@ -26,14 +31,14 @@ public struct SurfaceSample: Sendable {
         var taken = Set<SIMD3<Int>>()
         crop.voxels.withUnsafeBufferPointer { m in
             let strides = SIMD3(1, size.x, size.x * size.y)
+            let extent = SIMD3(size.x, size.y, size.z)
             for k in 0..<size.z {
                 for j in 0..<size.y {
                     for i in 0..<size.x {
                         let v = size.linearIndex(i, j, k)
+                        let here = SIMD3(i, j, k)
                         for axis in 0..<3 {
-                            var n = SIMD3(i, j, k)
-                            n[axis] += 1
-                            guard n[axis] < [size.x, size.y, size.z][axis], m[v] != m[v + strides[axis]] else { continue }
+                            guard here[axis] + 1 < extent[axis], m[v] != m[v + strides[axis]] else { continue }
                             var index = SIMD3(Double(i), Double(j), Double(k))
                             index[axis] += 0.5
                             let p = g.world(atIndex: index)

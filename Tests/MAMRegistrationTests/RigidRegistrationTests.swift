@@ -107,11 +107,13 @@ struct RigidRegistrationTests {
         }
         let small = Phantom.mask(geometry: Self.preGrid) { length($0) < 30 }
         #expect(throws: RegistrationError.self) { try RigidRegistration.register(preLiver: pre, postLiver: small) }
+        // Two iterations cannot finish a 15-degree, 40 mm registration.
         var settings = RegistrationSettings()
-        settings.maxIterations = 1
-        settings.toleranceMM = 1e-12
-        #expect(throws: RegistrationError.didNotConverge(iterations: 1)) {
-            try RigidRegistration.register(preLiver: pre, postLiver: pre, settings: settings)
+        settings.maxIterations = 2
+        let truth = Self.motions[0].transform.inverse
+        let moved = Phantom.mask(geometry: Self.postGrid(around: Self.motions[0].transform.apply(.zero))) { Self.liver(truth.apply($0)) }
+        #expect(throws: RegistrationError.didNotConverge(iterations: 2)) {
+            try RigidRegistration.register(preLiver: pre, postLiver: moved, settings: settings)
         }
     }
 }
