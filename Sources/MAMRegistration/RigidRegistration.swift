@@ -7,7 +7,7 @@ public struct RegistrationSettings: Sendable, Equatable {
     /// Spacing of the pre-ablation (moving) surface samples.
     public var sourceSpacingMM = 2.0
     /// Spacing of the post-ablation (fixed) surface samples.
-    public var targetSpacingMM = 1.0
+    public var targetSpacingMM = 1.25
     /// Share of correspondences kept each iteration (the closest ones): trimming makes a liver
     /// cut by the field of view, or deformed in places, not drag the result.
     public var trimFraction = 0.7
@@ -242,11 +242,12 @@ struct ICP {
     func pairs(_ transform: Affine3D) -> [Pair] {
         let moved = source.points.map(transform.apply)
         let normals = source.normals.map { transform.linear * $0 }
-        return concurrentMap(Array(moved.indices)) { i -> Pair? in
-            let (j, d2) = tree.nearest(to: moved[i])
+        let nearest = nearestIndices(moved, in: tree)
+        return moved.indices.compactMap { i -> Pair? in
+            let (j, d2) = nearest[i]
             guard dot(normals[i], target.normals[j]) > 0.5 else { return nil }
             return Pair(moved: moved[i], target: target.points[j], normal: target.normals[j], distance: d2.squareRoot())
-        }.compactMap { $0 }
+        }
     }
 
     func run(from start: Affine3D, iterations: Int) -> (transform: Affine3D, rms: Double, iterations: Int, converged: Bool) {
@@ -319,13 +320,12 @@ struct ICP {
         let movedTree = KDTree(moved)
         // Distances to the nearest sample's tangent plane, so that the samples' spacing does
         // not count as misalignment.
-        let forward = concurrentMap(moved) { p -> Double in
-            let j = tree.nearest(to: p).index
-            return abs(dot(target.normals[j], p - target.points[j]))
+        let forward = zip(moved, nearestIndices(moved, in: tree)).map { p, nearest in
+            abs(dot(target.normals[nearest.index], p - target.points[nearest.index]))
         }
-        let backward = concurrentMap(target.points.filter(insideField)) { q -> Double in
-            let j = movedTree.nearest(to: q).index
-            return abs(dot(movedNormals[j], q - moved[j]))
+        let inField = target.points.filter(insideField)
+        let backward = zip(inField, nearestIndices(inField, in: movedTree)).map { q, nearest in
+            abs(dot(movedNormals[nearest.index], q - moved[nearest.index]))
         }
         let distances = (forward + backward).sorted()
         let inliers = forward.filter { $0 <= settings.inlierDistanceMM }
@@ -338,4 +338,23 @@ struct ICP {
             inlierFraction: forward.isEmpty ? 0 : Double(inliers.count) / Double(forward.count),
             iterations: 0)
     }
+}
+
+/// The nearest point of `tree` to each query, in parallel; queries in scan order share search
+/// bounds (the previous answer is a hint).
+func nearestIndices(_ queries: [SIMD3<Double>], in tree: KDTree) -> [(index: Int, squaredDistance: Double)] {
+    var results = [(index: Int, squaredDistance: Double)](repeating: (0, 0), count: queries.count)
+    results.withUnsafeMutableBufferPointer { out in
+        let out = out.baseAddress!
+        queries.withUnsafeBufferPointer { q in
+            concurrentChunks(q.count) { range in
+                var hint: Int?
+                for i in range {
+                    out[i] = tree.nearest(to: q[i], hint: hint)
+                    hint = out[i].index
+                }
+            }
+        }
+    }
+    return results
 }

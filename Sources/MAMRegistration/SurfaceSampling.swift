@@ -28,7 +28,14 @@ public struct SurfaceSample: Sendable {
         let crop = mask.cropped(to: box)
         let g = crop.geometry
         let size = crop.size
-        var taken = Set<SIMD3<Int>>()
+        // Occupied thinning cells, on a dense grid over the crop's world bounding box.
+        let corners = g.cornerPoints
+        let lowest = corners.reduce(SIMD3<Double>(repeating: .infinity)) { pointwiseMin($0, $1) } - spacingMM
+        let highest = corners.reduce(SIMD3<Double>(repeating: -.infinity)) { pointwiseMax($0, $1) } + spacingMM
+        let cells = SIMD3(Int(((highest.x - lowest.x) / spacingMM).rounded(.up)) + 1,
+                          Int(((highest.y - lowest.y) / spacingMM).rounded(.up)) + 1,
+                          Int(((highest.z - lowest.z) / spacingMM).rounded(.up)) + 1)
+        var taken = [Bool](repeating: false, count: cells.x * cells.y * cells.z)
         crop.voxels.withUnsafeBufferPointer { m in
             let strides = SIMD3(1, size.x, size.x * size.y)
             let extent = SIMD3(size.x, size.y, size.z)
@@ -42,9 +49,10 @@ public struct SurfaceSample: Sendable {
                             var index = SIMD3(Double(i), Double(j), Double(k))
                             index[axis] += 0.5
                             let p = g.world(atIndex: index)
-                            let key = SIMD3(Int((p.x / spacingMM).rounded(.down)), Int((p.y / spacingMM).rounded(.down)),
-                                            Int((p.z / spacingMM).rounded(.down)))
-                            guard taken.insert(key).inserted else { continue }
+                            let cell = (p - lowest) / spacingMM
+                            let key = Int(cell.x) + cells.x * (Int(cell.y) + cells.y * Int(cell.z))
+                            guard !taken[key] else { continue }
+                            taken[key] = true
                             points.append(p)
                             // From inside towards outside along the segment's axis.
                             outwardHints.append((m[v] ? 1.0 : -1.0) * g.direction[axis])
@@ -55,20 +63,25 @@ public struct SurfaceSample: Sendable {
         }
         let tree = KDTree(points)
         self.normals = concurrentMap(Array(points.indices)) { i in
-            var mean = SIMD3<Double>.zero
+            // Covariance of the neighbours, accumulated about the sample itself.
+            var sum = SIMD3<Double>.zero
+            var xx = SIMD3<Double>.zero  // xx, yy, zz
+            var xy = SIMD3<Double>.zero  // xy, xz, yz
             var count = 0.0
-            var neighbours: [SIMD3<Double>] = []
-            tree.forEach(within: 2 * spacingMM, of: points[i]) { j, _ in
-                neighbours.append(points[j])
-                mean += points[j]
-                count += 1
+            let origin = points[i]
+            points.withUnsafeBufferPointer { p in
+                tree.forEach(within: 2 * spacingMM, of: origin) { j, _ in
+                    let d = p[j] - origin
+                    sum += d
+                    xx += d * d
+                    xy += SIMD3(d.x * d.y, d.x * d.z, d.y * d.z)
+                    count += 1
+                }
             }
-            mean /= count
-            var covariance = [Double](repeating: 0, count: 9)
-            for q in neighbours {
-                let d = q - mean
-                for r in 0..<3 { for c in 0..<3 { covariance[r * 3 + c] += d[r] * d[c] } }
-            }
+            let mean = sum / count
+            let diagonal = xx / count - mean * mean
+            let off = xy / count - SIMD3(mean.x * mean.y, mean.x * mean.z, mean.y * mean.z)
+            let covariance = [diagonal.x, off.x, off.y, off.x, diagonal.y, off.z, off.y, off.z, diagonal.z]
             var normal = smallestEigenvector(covariance) ?? outwardHints[i]
             if dot(normal, outwardHints[i]) < 0 { normal = -normal }
             return normal
