@@ -34,8 +34,16 @@ public struct Volume<Voxel: Sendable>: Sendable {
 public typealias Mask = Volume<Bool>
 
 extension Volume where Voxel == Bool {
-    /// Number of voxels inside.
-    public var count: Int { voxels.reduce(0) { $0 + ($1 ? 1 : 0) } }
+    /// Number of voxels inside (a plain loop over the bytes, which the compiler vectorises).
+    public var count: Int {
+        voxels.withUnsafeBufferPointer { v in
+            v.withMemoryRebound(to: UInt8.self) { bytes in
+                var total = 0
+                for b in bytes { total &+= Int(b) }
+                return total
+            }
+        }
+    }
 
     public var isEmpty: Bool { !voxels.contains(true) }
 

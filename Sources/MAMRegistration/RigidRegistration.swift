@@ -86,7 +86,7 @@ public enum RegistrationError: Error, Equatable, CustomStringConvertible {
 public enum RigidRegistration {
     public static func register(preLiver: Mask, postLiver: Mask, settings: RegistrationSettings = RegistrationSettings(),
                                 thresholds: RegistrationThresholds = RegistrationThresholds()) throws -> RegistrationResult {
-        let (preVolume, postVolume) = (volumeML(preLiver), volumeML(postLiver))
+        let (preVolume, postVolume) = (preLiver.volumeML, postLiver.volumeML)
         guard preVolume > 0 else { throw RegistrationError.emptyLiver(which: "pre-ablation") }
         guard postVolume > 0 else { throw RegistrationError.emptyLiver(which: "post-ablation") }
         guard max(preVolume, postVolume) <= settings.maxVolumeRatio * min(preVolume, postVolume) else {
@@ -133,13 +133,6 @@ public enum RigidRegistration {
         }
         return RegistrationResult(preToPost: final.transform, quality: quality,
                                   verdict: reasons.isEmpty ? .accepted : .rejected, reasons: reasons)
-    }
-
-    /// A mask's volume, counted within its bounding box.
-    static func volumeML(_ mask: Mask) -> Double {
-        let box = mask.boundingBox
-        guard !box.isEmpty else { return 0 }
-        return mask.cropped(to: box).volumeML
     }
 
     static func centroid(_ points: [SIMD3<Double>]) -> SIMD3<Double> {
