@@ -207,13 +207,7 @@ public struct SubvoxelSurface: Sendable {
 
 /// The weighted quadric fits behind `SubvoxelSurface` (see there for the method).
 struct QuadricFit {
-    let points: [SIMD3<Double>]
-    let normals: [SIMD3<Double>]
-    let axes: [Int]
-    let spacing: SIMD3<Double>
-    let tree: KDTree
-    /// Keeps weights finite for segments exactly tangent to the surface.
-    let varianceFloor: Double
+    let inputs: FitInputs
     /// Indices of the crossings that carry a fit, their fits (nil: none possible), and a tree
     /// over them.
     let centres: [Int]
@@ -223,12 +217,9 @@ struct QuadricFit {
     static let maxNeighbours = 96
 
     init(points: [SIMD3<Double>], normals: [SIMD3<Double>], axes: [Int], spacing: SIMD3<Double>) {
-        self.points = points
-        self.normals = normals
-        self.axes = axes
-        self.spacing = spacing
-        tree = KDTree(points)
-        varianceFloor = (0.05 * spacing.min()) * (0.05 * spacing.min())
+        let inputs = FitInputs(points: points, normals: normals, axes: axes, spacing: spacing, tree: KDTree(points),
+                               varianceFloor: (0.05 * spacing.min()) * (0.05 * spacing.min()))
+        self.inputs = inputs
         // One centre per occupied cell of 1.5 voxels (the first crossing in it).
         let cell = 1.5 * spacing.max()
         var taken = Set<SIMD3<Int>>()
@@ -240,38 +231,24 @@ struct QuadricFit {
         self.centres = centres
         centreTree = KDTree(centres.map { points[$0] })
         var fits = [[Double]?](repeating: nil, count: centres.count)
-        let partial = Self(points: points, normals: normals, axes: axes, spacing: spacing, tree: tree,
-                           varianceFloor: varianceFloor, centres: centres, fits: [], centreTree: centreTree)
         fits.withUnsafeMutableBufferPointer { out in
             let out = out.baseAddress!
             concurrentChunks(centres.count) { range in
-                for c in range { out[c] = partial.adaptiveFit(centres[c]) }
+                for c in range { out[c] = inputs.adaptiveFit(centres[c]) }
             }
         }
         self.fits = fits
     }
 
-    private init(points: [SIMD3<Double>], normals: [SIMD3<Double>], axes: [Int], spacing: SIMD3<Double>, tree: KDTree,
-                 varianceFloor: Double, centres: [Int], fits: [[Double]?], centreTree: KDTree) {
-        self.points = points
-        self.normals = normals
-        self.axes = axes
-        self.spacing = spacing
-        self.tree = tree
-        self.varianceFloor = varianceFloor
-        self.centres = centres
-        self.fits = fits
-        self.centreTree = centreTree
-    }
-
     /// Crossing i projected onto the quadric of its nearest centre, the quadric's normal there,
     /// and that centre (a hint for the next crossing).
     func project(_ i: Int, hint: Int?) -> (SIMD3<Double>, SIMD3<Double>, Int) {
+        let (points, normals) = (inputs.points, inputs.normals)
         let c = centreTree.nearest(to: points[i], hint: hint).index
         guard let q = fits[c] else { return (points[i], normals[i], c) }
         let origin = points[centres[c]]
         let n = normals[centres[c]]
-        let (eu, ev) = frame(n)
+        let (eu, ev) = FitInputs.frame(n)
         let d = points[i] - origin
         let (u, v) = (dot(d, eu), dot(d, ev))
         let w = q[0] + q[1] * u + q[2] * v + q[3] * u * u + q[4] * u * v + q[5] * v * v
@@ -279,10 +256,22 @@ struct QuadricFit {
         let normal = n - slope.0 * eu - slope.1 * ev
         return (origin + u * eu + v * ev + w * n, normal / length(normal), c)
     }
+}
+
+/// What the quadric fits read: the crossings, their normals and segment axes, the spacing, a
+/// tree over the crossings, and the variance floor that keeps weights finite for segments
+/// exactly tangent to the surface.
+struct FitInputs: Sendable {
+    let points: [SIMD3<Double>]
+    let normals: [SIMD3<Double>]
+    let axes: [Int]
+    let spacing: SIMD3<Double>
+    let tree: KDTree
+    let varianceFloor: Double
 
     /// A first fit at width 1.5 h_max gives the radius of curvature R; the second at
     /// max(h_max, sqrt(2 R h_n) / 2), capped at R / 3.
-    private func adaptiveFit(_ i: Int) -> [Double]? {
+    func adaptiveFit(_ i: Int) -> [Double]? {
         let h = spacing
         guard let first = fit(i, width: 1.5 * h.max()) else { return nil }
         let n = normals[i]
@@ -292,7 +281,7 @@ struct QuadricFit {
         return fit(i, width: width) ?? first
     }
 
-    private func frame(_ n: SIMD3<Double>) -> (SIMD3<Double>, SIMD3<Double>) {
+    static func frame(_ n: SIMD3<Double>) -> (SIMD3<Double>, SIMD3<Double>) {
         let helper = abs(n.x) < 0.9 ? SIMD3<Double>(1, 0, 0) : SIMD3<Double>(0, 1, 0)
         let eu = cross(n, helper) / length(cross(n, helper))
         return (eu, cross(n, eu))
@@ -312,7 +301,7 @@ struct QuadricFit {
     /// singular.
     private func fit(_ i: Int, width s: Double) -> [Double]? {
         let n = normals[i]
-        let (eu, ev) = frame(n)
+        let (eu, ev) = Self.frame(n)
         let origin = points[i]
         let h2 = spacing * spacing
         return points.withUnsafeBufferPointer { points in
@@ -323,7 +312,7 @@ struct QuadricFit {
                     tree.forEach(within: 2 * s, of: origin) { j, d2 in
                         if dot(normals[j], n) > 0.5 { neighbours.append((j, d2)) }
                     }
-                    let step = max(1, (neighbours.count + Self.maxNeighbours - 1) / Self.maxNeighbours)
+                    let step = max(1, (neighbours.count + QuadricFit.maxNeighbours - 1) / QuadricFit.maxNeighbours)
                     var a = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
                     var b = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
                     withUnsafeMutableBytes(of: &a) { aRaw in

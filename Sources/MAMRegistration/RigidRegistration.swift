@@ -113,9 +113,8 @@ public enum RigidRegistration {
         let final = icp.run(from: best!.transform, iterations: settings.maxIterations)
         guard final.converged else { throw RegistrationError.didNotConverge(iterations: settings.maxIterations) }
 
-        var quality = icp.quality(final.transform, postGrid: postLiver.geometry)
-        quality.iterations = final.iterations
-        quality.liverDice = dice(preLiver, postLiver, final.transform)
+        let quality = icp.quality(final.transform, postGrid: postLiver.geometry, iterations: final.iterations,
+                                  liverDice: dice(preLiver, postLiver, final.transform))
         var reasons: [String] = []
         if quality.liverDice < thresholds.minLiverDice {
             reasons.append(String(format: "liver Dice %.3f is below %.3f", quality.liverDice, thresholds.minLiverDice))
@@ -295,9 +294,9 @@ struct ICP {
         return Array(all.sorted { $0.distance < $1.distance }.prefix(count))
     }
 
-    /// Surface distances, inliers and RMS for a final transform, over samples inside the post
-    /// grid (away from its border).
-    func quality(_ transform: Affine3D, postGrid: ImageGeometry) -> RegistrationQuality {
+    /// The quality measures of a final transform: surface distances, inliers and RMS over
+    /// samples inside the post grid (away from its border), with the run's iterations and Dice.
+    func quality(_ transform: Affine3D, postGrid: ImageGeometry, iterations: Int, liverDice: Double) -> RegistrationQuality {
         let border = settings.borderExclusionMM
         let h = postGrid.spacing
         func insideField(_ p: SIMD3<Double>) -> Bool {
@@ -324,12 +323,12 @@ struct ICP {
         let inliers = forward.filter { $0 <= settings.inlierDistanceMM }
         let rms = inliers.isEmpty ? 0 : (inliers.map { $0 * $0 }.reduce(0, +) / Double(inliers.count)).squareRoot()
         return RegistrationQuality(
-            liverDice: 0,
+            liverDice: liverDice,
             meanSurfaceDistanceMM: distances.isEmpty ? 0 : distances.reduce(0, +) / Double(distances.count),
             surfaceDistance95MM: distances.isEmpty ? 0 : distances[min(distances.count - 1, Int(0.95 * Double(distances.count)))],
             inlierRMSMM: rms,
             inlierFraction: forward.isEmpty ? 0 : Double(inliers.count) / Double(forward.count),
-            iterations: 0)
+            iterations: iterations)
     }
 }
 
