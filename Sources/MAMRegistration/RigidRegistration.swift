@@ -93,8 +93,11 @@ public enum RigidRegistration {
             throw RegistrationError.liversCannotBeMatched(preVolumeML: preVolume, postVolumeML: postVolume,
                                                          maxRatio: settings.maxVolumeRatio)
         }
-        let source = SurfaceSample(mask: preLiver, spacingMM: settings.sourceSpacingMM)
-        let target = SurfaceSample(mask: postLiver, spacingMM: settings.targetSpacingMM)
+        // Both livers sampled at once (each sampling is mostly one thread).
+        let samples = concurrentMap([(preLiver, settings.sourceSpacingMM), (postLiver, settings.targetSpacingMM)]) {
+            SurfaceSample(mask: $0.0, spacingMM: $0.1)
+        }
+        let (source, target) = (samples[0], samples[1])
         let icp = ICP(source: source, target: target, settings: settings)
 
         // Start: centroids aligned, and the rotation among the identity and the four
