@@ -43,8 +43,4 @@ public struct SurfaceDistance: Sendable {
         return results
     }
 
-    /// The surface point nearest to `q`.
-    public func nearestPoint(_ q: SIMD3<Double>) -> SIMD3<Double>? {
-        tree.isEmpty ? nil : surface.points[tree.nearest(to: q).index]
-    }
 }

@@ -24,53 +24,6 @@ public struct MinimizationError: Error, Sendable, Equatable, CustomStringConvert
 /// GSL's default error handler aborts the process; it is switched off the first time this type
 /// is used, and every status code is checked instead.
 public enum Minimizer {
-    /// Nelder-Mead simplex (`gsl_multimin_fminimizer_nmsimplex2`): needs no gradient.
-    ///
-    /// Stops when the simplex's characteristic size falls below `sizeTolerance` (in the units
-    /// of `x`) or after `maxIterations` iterations.
-    public static func simplex(
-        start: [Double], stepSizes: [Double], sizeTolerance: Double, maxIterations: Int,
-        objective: ([Double]) -> Double
-    ) throws(MinimizationError) -> MinimizationResult {
-        GSL.configure()
-        let n = start.count
-        guard n > 0, stepSizes.count == n, start.allSatisfy(\.isFinite), objective(start).isFinite else {
-            throw MinimizationError(code: -1, reason: "the start point must be finite with a finite objective")
-        }
-        return try withoutActuallyEscaping(objective) { (objective) throws(MinimizationError) in
-            let context = ObjectiveBox(value: objective, gradient: nil)
-            let contextPointer = Unmanaged.passUnretained(context).toOpaque()
-            var function = gsl_multimin_function(
-                f: { x, params in
-                    let box = Unmanaged<ObjectiveBox>.fromOpaque(params!).takeUnretainedValue()
-                    return box.value(GSL.array(x!))
-                },
-                n: n, params: contextPointer)
-            guard let state = gsl_multimin_fminimizer_alloc(mamq_gsl_nmsimplex2(), n) else {
-                throw MinimizationError(code: Int(GSL_ENOMEM), reason: "cannot allocate the simplex")
-            }
-            defer { gsl_multimin_fminimizer_free(state) }
-            let x0 = GSL.vector(start)
-            let steps = GSL.vector(stepSizes)
-            defer { gsl_vector_free(x0); gsl_vector_free(steps) }
-            try GSL.check(gsl_multimin_fminimizer_set(state, &function, x0, steps), "simplex set-up")
-
-            var iterations = 0
-            var converged = false
-            while iterations < maxIterations {
-                iterations += 1
-                try GSL.check(gsl_multimin_fminimizer_iterate(state), "simplex iteration")
-                if gsl_multimin_test_size(gsl_multimin_fminimizer_size(state), sizeTolerance) == GSL_SUCCESS {
-                    converged = true
-                    break
-                }
-            }
-            return MinimizationResult(x: GSL.array(gsl_multimin_fminimizer_x(state)),
-                                      value: gsl_multimin_fminimizer_minimum(state),
-                                      iterations: iterations, converged: converged)
-        }
-    }
-
     /// BFGS (`gsl_multimin_fdfminimizer_vector_bfgs2`) with an analytic gradient. `objective`
     /// returns f(x) and writes the gradient into its second argument (same length as x).
     ///
@@ -99,13 +52,13 @@ public enum Minimizer {
                 df: { x, params, gradient in
                     let box = Unmanaged<ObjectiveBox>.fromOpaque(params!).takeUnretainedValue()
                     var g = [Double](repeating: 0, count: Int(x!.pointee.size))
-                    _ = box.gradient!(GSL.array(x!), &g)
+                    _ = box.gradient(GSL.array(x!), &g)
                     GSL.copy(g, into: gradient!)
                 },
                 fdf: { x, params, value, gradient in
                     let box = Unmanaged<ObjectiveBox>.fromOpaque(params!).takeUnretainedValue()
                     var g = [Double](repeating: 0, count: Int(x!.pointee.size))
-                    value!.pointee = box.gradient!(GSL.array(x!), &g)
+                    value!.pointee = box.gradient(GSL.array(x!), &g)
                     GSL.copy(g, into: gradient!)
                 },
                 n: n, params: contextPointer)
@@ -143,9 +96,9 @@ public enum Minimizer {
 /// The Swift closures behind a GSL callback's `void *params`.
 private final class ObjectiveBox {
     let value: ([Double]) -> Double
-    let gradient: (([Double], inout [Double]) -> Double)?
+    let gradient: ([Double], inout [Double]) -> Double
 
-    init(value: @escaping ([Double]) -> Double, gradient: (([Double], inout [Double]) -> Double)?) {
+    init(value: @escaping ([Double]) -> Double, gradient: @escaping ([Double], inout [Double]) -> Double) {
         self.value = value
         self.gradient = gradient
     }

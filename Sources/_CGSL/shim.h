@@ -10,10 +10,6 @@
 #include <gsl/gsl_vector.h>
 #include <gsl/gsl_multimin.h>
 
-static inline const gsl_multimin_fminimizer_type *mamq_gsl_nmsimplex2(void) {
-  return gsl_multimin_fminimizer_nmsimplex2;
-}
-
 static inline const gsl_multimin_fdfminimizer_type *mamq_gsl_vector_bfgs2(void) {
   return gsl_multimin_fdfminimizer_vector_bfgs2;
 }
