@@ -1,3 +1,5 @@
+import Foundation
+
 /// A 3 x 3 matrix stored by columns, in double precision.
 ///
 /// Used for the linear part of index-to-world mappings and rigid transforms. All
@@ -87,6 +89,25 @@ public struct Matrix3: Sendable, Hashable {
         func largest(_ v: SIMD3<Double>) -> Double { Swift.max(abs(v.x), abs(v.y), abs(v.z)) }
         return Swift.max(largest(columns.0 - other.columns.0), largest(columns.1 - other.columns.1),
                          largest(columns.2 - other.columns.2))
+    }
+}
+
+extension Matrix3 {
+    /// Rotation by `degrees` about `axis` (any non-zero length), right-handed.
+    public static func rotation(axis: SIMD3<Double>, degrees: Double) -> Matrix3 {
+        rotation(vector: axis / length(axis) * (degrees * .pi / 180))
+    }
+
+    /// Rotation by the rotation vector `w`: about the axis w / |w| by |w| radians (Rodrigues'
+    /// formula); for |w| below 1e-12, its first-order form I + [w]x.
+    public static func rotation(vector w: SIMD3<Double>) -> Matrix3 {
+        let angle = length(w)
+        let k = angle > 1e-12 ? w / angle : w
+        let skew = Matrix3(rows: SIMD3(0, -k.z, k.y), SIMD3(k.z, 0, -k.x), SIMD3(-k.y, k.x, 0))
+        let (s, c) = angle > 1e-12 ? (sin(angle), 1 - cos(angle)) : (1.0, 0.0)
+        let square = skew * skew
+        return Matrix3(columns: identity[0] + s * skew[0] + c * square[0], identity[1] + s * skew[1] + c * square[1],
+                       identity[2] + s * skew[2] + c * square[2])
     }
 }
 

@@ -187,20 +187,6 @@ public enum RigidRegistration {
     }
 }
 
-/// Rotation by the rotation vector w (axis w / |w|, angle |w| radians), Rodrigues' formula.
-func rotation(_ w: SIMD3<Double>) -> Matrix3 {
-    let angle = length(w)
-    guard angle > 1e-12 else {
-        return Matrix3(rows: SIMD3(1, -w.z, w.y), SIMD3(w.z, 1, -w.x), SIMD3(-w.y, w.x, 1))
-    }
-    let k = w / angle
-    let kx = Matrix3(rows: SIMD3(0, -k.z, k.y), SIMD3(k.z, 0, -k.x), SIMD3(-k.y, k.x, 0))
-    let kx2 = kx * kx
-    let (s, c) = (sin(angle), 1 - cos(angle))
-    return Matrix3(columns: Matrix3.identity[0] + s * kx[0] + c * kx2[0], Matrix3.identity[1] + s * kx[1] + c * kx2[1],
-                   Matrix3.identity[2] + s * kx[2] + c * kx2[2])
-}
-
 /// Trimmed point-to-plane ICP.
 ///
 /// Each iteration: every source sample, moved by the current transform, is paired with its
@@ -275,7 +261,7 @@ struct ICP {
             let result = try? Minimizer.bfgs(start: [0, 0, 0, 0, 0, 0], initialStep: 0.1,
                                              gradientTolerance: 1e-9 * Double(kept.count), maxIterations: 50, objective: objective)
             guard let x = result?.x else { return (transform, rms, iteration, false) }
-            let r = rotation(SIMD3(x[0], x[1], x[2]))
+            let r = Matrix3.rotation(vector: SIMD3(x[0], x[1], x[2]))
             let t = SIMD3(x[3], x[4], x[5])
             let update = Affine3D(linear: r, translation: centre + t - r * centre)
             transform = update * transform

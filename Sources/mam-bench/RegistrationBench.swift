@@ -14,7 +14,7 @@ struct RegistrationBench: ParsableCommand {
 
     func run() throws {
         let g = RealisticCase.geometry
-        let truth = Affine3D(linear: rotationMatrix(axis: SIMD3(1, 2, 3), degrees: 10), translation: SIMD3(12, -15, 8))
+        let truth = Affine3D(linear: Matrix3.rotation(axis: SIMD3(1, 2, 3), degrees: 10), translation: SIMD3(12, -15, 8))
         let inverse = truth.inverse
         let bulge = Shape.sphere(center: SIMD3(60, 40, 10), radius: 25)
         func liver(_ p: SIMD3<Double>) -> Bool { RealisticCase.liver.contains(p) || bulge.contains(p) }
@@ -61,16 +61,6 @@ struct RegistrationBench: ParsableCommand {
         }
         report(rows)
     }
-}
-
-func rotationMatrix(axis: SIMD3<Double>, degrees: Double) -> Matrix3 {
-    let a = axis / length(axis)
-    let t = degrees * .pi / 180
-    let k = Matrix3(rows: SIMD3(0, -a.z, a.y), SIMD3(a.z, 0, -a.x), SIMD3(-a.y, a.x, 0))
-    let k2 = k * k
-    return Matrix3(columns: Matrix3.identity[0] + sin(t) * k[0] + (1 - cos(t)) * k2[0],
-                   Matrix3.identity[1] + sin(t) * k[1] + (1 - cos(t)) * k2[1],
-                   Matrix3.identity[2] + sin(t) * k[2] + (1 - cos(t)) * k2[2])
 }
 
 extension Shape {

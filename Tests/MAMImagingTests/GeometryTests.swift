@@ -62,7 +62,7 @@ struct GeometryTests {
 
     @Test("affine algebra: inverse and composition")
     func affineAlgebra() {
-        let r = TestVolumes.rotation(axis: SIMD3(1, 2, 3), degrees: 33)
+        let r = Matrix3.rotation(axis: SIMD3(1, 2, 3), degrees: 33)
         let a = Affine3D(linear: r * .diagonal(SIMD3(0.5, 2, 3)), translation: SIMD3(4, -5, 6))
         let p = SIMD3(1.5, -2.25, 7.0)
         #expect(length(a.inverse.apply(a.apply(p)) - p) < 1e-12)

@@ -46,7 +46,7 @@ struct RoundTripTests {
         defer { folder.remove() }
         let geometry = ImageGeometry(
             size: GridSize(40, 30, 20), spacing: SIMD3(0.703125, 0.703125, 1.25), origin: SIMD3(-180.123456789, 12.3456789, 1000.987654321),
-            direction: TestVolumes.rotation(axis: SIMD3(-2, 1, 5), degrees: 17.3))
+            direction: Matrix3.rotation(axis: SIMD3(-2, 1, 5), degrees: 17.3))
         let path = folder.file("precise.nii")
         try NIfTIWriter.write(Mask(geometry: geometry, repeating: true), to: path)
         let read = try NIfTIReader().read(path).geometry

@@ -54,7 +54,7 @@ struct MarginEngineTests {
     func ellipsoid() throws {
         let centre = SIMD3(0.2, 0.4, -0.3)
         let g = grid(around: centre, extentMM: 60, spacing: SIMD3(1, 1, 1))
-        let axes = TestVolumes.rotation(axis: SIMD3(1, 1, 0), degrees: 30)
+        let axes = Matrix3.rotation(axis: SIMD3(1, 1, 0), degrees: 30)
         let tumour = paint(g, [.ellipsoid(center: centre, radii: SIMD3(12, 8, 6), axes: axes)])
         let zone = paint(g, [.sphere(center: centre, radius: 17)])
         let mam = try #require(MarginEngine.analyse(MarginCase(tumours: [tumour], ablationZone: zone)).tumours.first?.minimalMarginMM)
@@ -99,13 +99,13 @@ struct MarginEngineTests {
 
     @Test("pre and post grids differing in spacing, origin and orientation, with a rigid transform")
     func differentGrids() throws {
-        let rotation = TestVolumes.rotation(axis: SIMD3(0.3, -1, 0.5), degrees: 12)
+        let rotation = Matrix3.rotation(axis: SIMD3(0.3, -1, 0.5), degrees: 12)
         let preToPost = Affine3D(linear: rotation, translation: SIMD3(14.5, -8.25, 22))
         let tumourCentre = SIMD3(-3.1, 2.2, 5.3)
         let pre = grid(around: tumourCentre, extentMM: 60, spacing: SIMD3(1, 1, 1))
         let postCentre = preToPost.apply(tumourCentre)
         let post = grid(around: postCentre + SIMD3(4, -3, 2), extentMM: 70, spacing: SIMD3(0.8, 0.9, 1.2),
-                        direction: TestVolumes.rotation(axis: SIMD3(1, 2, 0.5), degrees: 27))
+                        direction: Matrix3.rotation(axis: SIMD3(1, 2, 0.5), degrees: 27))
         let offset = SIMD3(1.2, 0.6, -0.9)
         let tumour = paint(pre, [.sphere(center: tumourCentre, radius: 10)])
         let zone = paint(post, [.sphere(center: postCentre + offset, radius: 16)])

@@ -12,7 +12,7 @@ struct MarginMapsTests {
         defer { folder.remove() }
         let centre = SIMD3(0.3, -0.2, 0.4)
         let post = grid(around: centre, extentMM: 60, spacing: SIMD3(0.8, 0.8, 1.5),
-                        direction: TestVolumes.rotation(axis: SIMD3(0, 0, 1), degrees: 20))
+                        direction: Matrix3.rotation(axis: SIMD3(0, 0, 1), degrees: 20))
         let tumour = paint(grid(around: centre, extentMM: 50, spacing: SIMD3(1, 1, 1)), [.sphere(center: centre, radius: 8)])
         let zone = paint(post, [.sphere(center: centre, radius: 14)])
         let analysis = try MarginEngine.analyse(MarginCase(tumours: [tumour], ablationZone: zone))

@@ -8,14 +8,17 @@ struct MinimizerTests {
         (1 - x[0]) * (1 - x[0]) + 100 * (x[1] - x[0] * x[0]) * (x[1] - x[0] * x[0])
     }
 
+    /// Rosenbrock's function with its analytic gradient, as `Minimizer.bfgs` takes it.
+    static func rosenbrock(_ x: [Double], _ g: inout [Double]) -> Double {
+        g[0] = -2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] * x[0])
+        g[1] = 200 * (x[1] - x[0] * x[0])
+        return rosenbrock(x)
+    }
+
     @Test("BFGS with the analytic gradient finds Rosenbrock's minimum within 1e-5")
     func bfgs() throws {
         let result = try Minimizer.bfgs(start: [-1.2, 1], initialStep: 0.01, gradientTolerance: 1e-8,
-                                        maxIterations: 1_000) { x, g in
-            g[0] = -2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] * x[0])
-            g[1] = 200 * (x[1] - x[0] * x[0])
-            return Self.rosenbrock(x)
-        }
+                                        maxIterations: 1_000, objective: Self.rosenbrock)
         #expect(result.converged)
         // |grad| < 1e-8 near a minimum with Hessian eigenvalues >= 0.4 puts x within ~2.5e-8.
         #expect(abs(result.x[0] - 1) < 1e-5 && abs(result.x[1] - 1) < 1e-5)
@@ -42,11 +45,7 @@ struct MinimizerTests {
     @Test("running out of iterations is reported, not hidden")
     func iterationLimit() throws {
         let result = try Minimizer.bfgs(start: [-1.2, 1], initialStep: 0.01, gradientTolerance: 1e-12,
-                                        maxIterations: 3) { x, g in
-            g[0] = -2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] * x[0])
-            g[1] = 200 * (x[1] - x[0] * x[0])
-            return Self.rosenbrock(x)
-        }
+                                        maxIterations: 3, objective: Self.rosenbrock)
         #expect(!result.converged)
         #expect(result.iterations == 3)
     }

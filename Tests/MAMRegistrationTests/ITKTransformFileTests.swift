@@ -7,7 +7,7 @@ import Testing
 
 @Suite("ITK transform files")
 struct ITKTransformFileTests {
-    static let preToPost = Affine3D(linear: TestVolumes.rotation(axis: SIMD3(1, -2, 0.5), degrees: 13),
+    static let preToPost = Affine3D(linear: Matrix3.rotation(axis: SIMD3(1, -2, 0.5), degrees: 13),
                                     translation: SIMD3(18.5, -22.25, 9))
 
     @Test("write then read gives the same transform")
@@ -33,7 +33,7 @@ struct ITKTransformFileTests {
         // A 10 mm ball on a 1 mm pre grid, and a rotated 0.8 mm post grid around its image.
         let pre = ImageGeometry(size: GridSize(40, 40, 40), spacing: SIMD3(1, 1, 1), origin: centre - 19.5)
         let mapped = Self.preToPost.apply(centre)
-        let direction = TestVolumes.rotation(axis: SIMD3(0, 1, 1), degrees: 20)
+        let direction = Matrix3.rotation(axis: SIMD3(0, 1, 1), degrees: 20)
         let spacing = SIMD3(0.8, 0.8, 0.8)
         let linear = Matrix3(columns: direction[0] * spacing.x, direction[1] * spacing.y, direction[2] * spacing.z)
         let post = ImageGeometry(size: GridSize(50, 50, 50),

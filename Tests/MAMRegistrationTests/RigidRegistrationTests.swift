@@ -23,7 +23,7 @@ struct RigidRegistrationTests {
     static let preGrid = ImageGeometry(size: GridSize(120, 95, 68), spacing: SIMD3(2, 2, 2), origin: SIMD3(-118, -93, -66))
 
     static func postGrid(around centre: SIMD3<Double>, slices: Int = 86) -> ImageGeometry {
-        let direction = TestVolumes.rotation(axis: SIMD3(0.2, 0.1, 1), degrees: 8)
+        let direction = Matrix3.rotation(axis: SIMD3(0.2, 0.1, 1), degrees: 8)
         let spacing = SIMD3(1.6, 1.6, 2.5)
         let size = GridSize(160, 130, slices)
         let half = SIMD3(Double(size.x - 1), Double(size.y - 1), Double(size.z - 1)) / 2
@@ -38,7 +38,7 @@ struct RigidRegistrationTests {
         let translation: SIMD3<Double>
         var testDescription: String { name }
         var transform: Affine3D {
-            Affine3D(linear: TestVolumes.rotation(axis: axis, degrees: degrees), translation: translation)
+            Affine3D(linear: Matrix3.rotation(axis: axis, degrees: degrees), translation: translation)
         }
     }
 

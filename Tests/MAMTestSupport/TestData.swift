@@ -17,18 +17,6 @@ public struct SeededGenerator: RandomNumberGenerator {
 }
 
 public enum TestVolumes {
-    /// Rotation by `degrees` about `axis` (Rodrigues' formula).
-    public static func rotation(axis: SIMD3<Double>, degrees: Double) -> Matrix3 {
-        let a = axis / length(axis)
-        let t = degrees * .pi / 180
-        let k = Matrix3(rows: SIMD3(0, -a.z, a.y), SIMD3(a.z, 0, -a.x), SIMD3(-a.y, a.x, 0))
-        let k2 = k * k
-        func add(_ x: Matrix3, _ y: Matrix3, _ s: Double) -> Matrix3 {
-            Matrix3(columns: x[0] + y[0] * s, x[1] + y[1] * s, x[2] + y[2] * s)
-        }
-        return add(add(.identity, k, sin(t)), k2, 1 - cos(t))
-    }
-
     /// `affine` with every element rounded to float32, so that a NIfTI-1 header (which stores
     /// srow as float32) holds it exactly.
     public static func float32Representable(_ a: Affine3D) -> Affine3D {
@@ -42,13 +30,13 @@ public enum TestVolumes {
     public static let rotatedGeometry = ImageGeometry(
         size: GridSize(6, 5, 4),
         indexToWorld: float32Representable(Affine3D(
-            linear: rotation(axis: SIMD3(0, 0, 1), degrees: 90) * .diagonal(SIMD3(0.75, 0.75, 2.5)),
+            linear: Matrix3.rotation(axis: SIMD3(0, 0, 1), degrees: 90) * .diagonal(SIMD3(0.75, 0.75, 2.5)),
             translation: SIMD3(-100.25, 20.5, 33))))
 
     public static let obliqueGeometry = ImageGeometry(
         size: GridSize(7, 6, 5),
         indexToWorld: float32Representable(Affine3D(
-            linear: rotation(axis: SIMD3(1, 2, 3), degrees: 25) * .diagonal(SIMD3(0.7, 0.8, 2.5)),
+            linear: Matrix3.rotation(axis: SIMD3(1, 2, 3), degrees: 25) * .diagonal(SIMD3(0.7, 0.8, 2.5)),
             translation: SIMD3(-120.5, 33.25, 71))))
 
     /// Values spread over the datatype's whole range (integers beyond 2^53 excluded, so that
