@@ -10,6 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // MARK: C libraries, each behind a thin wrapper that promises no Swift API
@@ -27,6 +28,11 @@ let package = Package(
             name: "_CGSL",
             providers: [.apt(["libgsl-dev"])]
         ),
+        // OpenSSL's libcrypto, for the SHA-256 digests of inputs and protocols in reports.
+        .systemLibrary(
+            name: "_COpenSSL",
+            providers: [.apt(["libssl-dev"])]
+        ),
 
         // MARK: Pipeline stages, one module each
 
@@ -40,6 +46,14 @@ let package = Package(
         .target(name: "MAMRegistration", dependencies: ["MAMImaging", "MAMMargin", "MAMOptimization"]),
         // Numerical optimisation on GSL (used by registration).
         .target(name: "MAMOptimization", dependencies: ["_CGSL"]),
+        // Stages 1-4 for one case: analysis protocols, the pipeline, the JSON report.
+        .target(
+            name: "MAMPipeline",
+            dependencies: [
+                "MAMImaging", "MAMMargin", "MAMRegistration", "_COpenSSL",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
 
         // MARK: Phantoms with known answers (tests, benchmarks, SampleCases/)
 
@@ -50,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "mam-quantify",
             dependencies: [
-                "MAMImaging",
+                "MAMImaging", "MAMPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -78,6 +92,12 @@ let package = Package(
         .testTarget(name: "MAMDistanceTests", dependencies: ["MAMDistance", "MAMImaging", "MAMTestSupport"]),
         .testTarget(name: "MAMMarginTests", dependencies: ["MAMMargin", "MAMImaging", "MAMPhantoms", "MAMTestSupport"]),
         .testTarget(name: "MAMRegistrationTests", dependencies: ["MAMRegistration", "MAMImaging", "MAMPhantoms", "MAMTestSupport"]),
+        .testTarget(name: "MAMPipelineTests", dependencies: ["MAMPipeline", "MAMImaging", "MAMTestSupport"]),
+        // End to end: runs the built mam-quantify executable on sample cases and phantoms.
+        .testTarget(
+            name: "MAMQuantifyEndToEndTests",
+            dependencies: ["mam-quantify", "MAMImaging", "MAMPhantoms", "MAMRegistration", "MAMTestSupport"]
+        ),
     ]
 )
 

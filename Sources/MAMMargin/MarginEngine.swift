@@ -35,18 +35,28 @@ public struct MarginSettings: Sendable, Equatable {
     public var fillAblationHoles = true
     /// Bin width of the surface-margin histogram.
     public var histogramBinMM: Double = 1
+    /// Ascending cut-offs of the margin categories: n cut-offs make n + 1 categories, numbered
+    /// from 1 ([0, 5]: 1 = below 0, 2 = [0, 5), 3 = at or above 5 mm).
+    public var categoryCutoffsMM: [Double] = [0, 5]
 
     public init() {}
+
+    /// The category (1-based) of a margin: 1 + the number of cut-offs at or below it.
+    public func category(ofMarginMM margin: Double) -> Int {
+        1 + categoryCutoffsMM.count(where: { $0 <= margin })
+    }
 }
 
 public enum MarginError: Error, Equatable, CustomStringConvertible {
     case noTumour
     case gridNotOrthogonal(String)
+    case liverGridMismatch
 
     public var description: String {
         switch self {
         case .noTumour: return "the tumour mask is empty: there is no tumour to measure"
         case .gridNotOrthogonal(let which): return "the \(which) grid's axes are not perpendicular (sheared affine)"
+        case .liverGridMismatch: return "the pre-ablation liver and tumour masks are not on the same grid"
         }
     }
 }
@@ -64,7 +74,7 @@ public enum MarginEngine {
         var results: [TumourMargin] = []
         var tumourSurfaces: [TumourSurface] = []
         for (index, tumour) in input.tumours.enumerated() where !tumour.isEmpty {
-            let measured = measure(tumour, number: index + 1, zone: zone, input: input, settings: settings)
+            let measured = try measure(tumour, number: index + 1, zone: zone, input: input, settings: settings)
             results.append(measured.result)
             tumourSurfaces.append(measured.surface)
         }
@@ -72,13 +82,31 @@ public enum MarginEngine {
                               preToPost: input.preToPost, settings: settings, zone: zone, tumourSurfaces: tumourSurfaces)
     }
 
+    /// How far (mm) around a tumour the engine looks: the widest shell, the capsule
+    /// exclusion and two voxels.
+    static func reachMM(_ settings: MarginSettings, spacing h: SIMD3<Double>) -> Double {
+        (settings.shellWidthsMM.max() ?? 0) + (settings.capsuleExclusionMM ?? 0) + 2 * h.max()
+    }
+
+    /// The margin (voxels) a tumour crop needs around the tumour for every figure to be
+    /// complete (see `Components.connected26`): crops with less lose part of their shells.
+    public static func cropMarginVoxels(_ settings: MarginSettings, spacing h: SIMD3<Double>) -> Int {
+        Int((reachMM(settings, spacing: h) / h.min()).rounded(.up))
+    }
+
     static func measure(_ tumourMask: Mask, number: Int, zone: AblationZone, input: MarginCase,
-                        settings: MarginSettings) -> (result: TumourMargin, surface: TumourSurface) {
+                        settings: MarginSettings) throws -> (result: TumourMargin, surface: TumourSurface) {
         let pre = tumourMask.geometry
         let h = pre.spacing
         let maxShell = settings.shellWidthsMM.max() ?? 0
-        let reach = maxShell + (settings.capsuleExclusionMM ?? 0) + 2 * h.max()
+        let reach = reachMM(settings, spacing: h)
         let marginVoxels = SIMD3(Int((reach / h.x).rounded(.up)), Int((reach / h.y).rounded(.up)), Int((reach / h.z).rounded(.up)))
+        // The liver on the tumour mask's grid (a crop of the pre grid, say).
+        var liver = input.preLiver
+        if let whole = liver, whole.geometry != pre {
+            guard let crop = whole.resampledCrop(onto: pre, outside: false) else { throw MarginError.liverGridMismatch }
+            liver = crop
+        }
         let tight = tumourMask.boundingBox
         let box = tight.expanded(by: marginVoxels, within: pre.size)
         let crop = tumourMask.cropped(to: box)
@@ -128,7 +156,7 @@ public enum MarginEngine {
         result.minimalMarginMM = result.surface?.minimumMM
 
         // Capsule exclusion.
-        if let capsule = settings.capsuleExclusionMM, let liver = input.preLiver {
+        if let capsule = settings.capsuleExclusionMM, let liver {
             let liverCrop = liver.cropped(to: box)
             let toCapsule = DistanceTransform.distance(to: liverCrop.map { !$0 })
             let field = Volume(geometry: liverCrop.geometry, voxels: toCapsule.millimetres)
@@ -159,7 +187,7 @@ public enum MarginEngine {
         // where those bounds straddle a shell boundary (0 or a width) is the exact distance
         // to the sub-voxel surface computed.
         let toTumour = DistanceTransform.distance(to: crop)
-        let liverCrop = input.preLiver?.cropped(to: box)
+        let liverCrop = liver?.cropped(to: box)
         let tumourDistance = SurfaceDistance(surface.surface)
         let diagonal = length(h)
         let boundaries = [0] + settings.shellWidthsMM

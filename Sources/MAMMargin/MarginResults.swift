@@ -128,17 +128,10 @@ public struct MarginAnalysis: Sendable {
     let zone: AblationZone
     let tumourSurfaces: [TumourSurface]
 
-    /// Margin category labels in `MarginMaps.categories`.
-    public enum Category: UInt8, Sendable {
-        case negative = 1
-        case belowTarget = 2
-        case atOrAboveTarget = 3
-    }
-
     /// Margin maps on the post grid: the signed margin (mm) at every post voxel whose centre
     /// lies in a tumour (mapped back into the pre grid), 0 elsewhere; a mask of those voxels
-    /// (so that a true 0 mm stays distinguishable); and their margin category (1: < 0,
-    /// 2: [0, target), 3: >= target; 0 elsewhere). On the whole post grid, or by default on the
+    /// (so that a true 0 mm stays distinguishable); and their margin category (1, 2, ... from
+    /// the settings' cut-offs; 0 elsewhere). On the whole post grid, or by default on the
     /// sub-grid around the tumours (same spacing and orientation, so positions are identical).
     public func marginMaps(wholeGrid: Bool = false, marginVoxels: Int = 2) -> MarginMaps {
         let post = postGeometry
@@ -162,7 +155,6 @@ public struct MarginAnalysis: Sendable {
         var margin = [Float](repeating: 0, count: grid.size.count)
         var inTumour = [Bool](repeating: false, count: grid.size.count)
         var category = [UInt8](repeating: 0, count: grid.size.count)
-        let target = settings.targetMarginMM
         if !zone.isEmpty {
             // Voxels whose centre lies in a tumour, in scan order, then their distances at once.
             var inside: [(Int, SIMD3<Double>)] = []
@@ -179,7 +171,7 @@ public struct MarginAnalysis: Sendable {
             for ((v, _), d) in zip(inside, distances) {
                 margin[v] = Float(d)
                 inTumour[v] = true
-                category[v] = (d < 0 ? Category.negative : (d < target ? .belowTarget : .atOrAboveTarget)).rawValue
+                category[v] = UInt8(settings.category(ofMarginMM: d))
             }
         }
         return MarginMaps(marginMM: Volume(geometry: grid, voxels: margin), tumourVoxels: Mask(geometry: grid, voxels: inTumour),

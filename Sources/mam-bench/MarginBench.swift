@@ -26,7 +26,8 @@ struct MarginBench: ParsableCommand {
         var last: MarginAnalysis?
         for _ in 0..<options.repeats {
             var tumours: [Mask] = []
-            split.append(seconds { tumours = Components.connected26(tumourMask, margin: 2) })
+            let margin = MarginEngine.cropMarginVoxels(settings, spacing: g.spacing)
+            split.append(seconds { tumours = Components.connected26(tumourMask, margin: margin) })
             let input = MarginCase(tumours: tumours, ablationZone: zone, preLiver: liver)
             engine.append(try seconds { last = try MarginEngine.analyse(input, settings: settings) })
             maps.append(seconds { _ = last!.marginMaps() })

@@ -22,7 +22,7 @@ struct MAMPhantomsCommand: ParsableCommand {
             try NIfTIWriter.write(sample.preLabels, to: folder + "/pre.nii.gz", description: "pre: 1 liver, 2 tumour")
             try NIfTIWriter.write(sample.postLabels, to: folder + "/post.nii.gz", description: "post: 1 liver, 2 ablation")
             let expected = Expected(case: sample.name, summary: sample.summary, labels: .init(),
-                                    expectedMarginsMM: sample.expectedMarginsMM)
+                                    expectedMarginsMM: sample.expectedMarginsMM, preToPostMM: sample.motion.matrix4x4)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             let json = try encoder.encode(expected) + Data("\n".utf8)
@@ -46,5 +46,8 @@ struct Expected: Encodable {
     var `case`: String
     var summary: String
     var labels: Labels
+    /// Analytic minimal ablation margins, largest tumour first (the report's order).
     var expectedMarginsMM: [Double]
+    /// The true pre-to-post world transform (4 x 4, rows).
+    var preToPostMM: [[Double]]
 }

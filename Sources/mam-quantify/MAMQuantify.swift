@@ -1,28 +1,32 @@
 import ArgumentParser
 import Foundation
 import MAMImaging
+import MAMPipeline
 
 @main
 struct MAMQuantify: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mam-quantify",
-        abstract: "Minimal ablation margin after thermal ablation of liver tumours.",
+        abstract: "Minimal ablation margin (MAM) after thermal ablation of liver tumours.",
         discussion: """
-            The margin pipeline (registration, margins, reports) is being built; this version \
-            reads NIfTI label maps in their true world geometry and describes them.
+            Measures, for every tumour, how much ablated tissue surrounds it: the smallest \
+            distance (mm) from the tumour surface to the edge of the ablation zone, after \
+            registering the pre-ablation liver onto the post-ablation liver. Positive: the \
+            tumour lies inside the ablation zone with that margin; negative: it sticks out by \
+            that much. Without a subcommand, `analyse` runs.
 
             Example:
-              mam-quantify describe SampleCases/sphere-5mm/pre.nii.gz SampleCases/sphere-5mm/post.nii.gz
+              mam-quantify SampleCases/sphere-5mm/pre.nii.gz SampleCases/sphere-5mm/post.nii.gz
             """,
-        subcommands: [Describe.self],
-        defaultSubcommand: Describe.self
+        version: toolVersion,
+        subcommands: [Analyse.self, Describe.self, Protocols.self],
+        defaultSubcommand: Analyse.self
     )
 }
 
-/// Exit codes, documented in Docs/exit-codes.md.
-enum ExitStatus {
-    static let badUsage: Int32 = 64
-    static let invalidInput: Int32 = 65
+/// Prints one line on standard error.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
 }
 
 struct Describe: ParsableCommand {
@@ -42,7 +46,7 @@ struct Describe: ParsableCommand {
                 let image = try reader.read(path)
                 print(Self.describe(image))
             } catch {
-                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                printError("\(error)")
                 failed = true
             }
         }
@@ -67,5 +71,52 @@ struct Describe: ParsableCommand {
             lines.append("  values      not a label map (non-integer, non-finite or more than 32 distinct values)")
         }
         return lines.joined(separator: "\n")
+    }
+}
+
+struct Protocols: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the built-in analysis protocols, print one, or write them as files to copy and edit.",
+        discussion: """
+            Examples:
+              mam-quantify protocols                       # names and descriptions
+              mam-quantify protocols --show prometheus     # the protocol's YAML text
+              mam-quantify protocols --write Protocols     # one NAME.yaml per protocol
+            """
+    )
+
+    @Option(help: ArgumentHelp("Print this built-in protocol's text.", valueName: "name"))
+    var show: String?
+
+    @Option(help: ArgumentHelp("Write every built-in protocol into this folder as NAME.yaml.", valueName: "folder"))
+    var write: String?
+
+    func run() throws {
+        if let show {
+            guard let text = AnalysisProtocol.builtInTexts.first(where: { $0.name == show })?.text else {
+                printError("\(show): no built-in protocol has this name (built in: "
+                    + AnalysisProtocol.builtInTexts.map(\.name).joined(separator: ", ") + ")")
+                throw ExitCode(ExitStatus.invalidProtocol)
+            }
+            print(text, terminator: "")
+            return
+        }
+        if let write {
+            try FileManager.default.createDirectory(atPath: write, withIntermediateDirectories: true)
+            for (name, text) in AnalysisProtocol.builtInTexts {
+                let path = write + "/" + name + ".yaml"
+                try AtomicFile.write(to: path) { (temporary) throws(ImageIOError) in
+                    guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8)) else {
+                        throw ImageIOError(path: path, problem: .writeFailed(reason: "cannot create the file"))
+                    }
+                }
+                print("wrote \(path)")
+            }
+            return
+        }
+        for (name, _) in AnalysisProtocol.builtInTexts {
+            let p = AnalysisProtocol.builtIn(name)!
+            print("\(name)\(name == AnalysisProtocol.defaultName ? " (default)" : ""): \(p.description)")
+        }
     }
 }

@@ -1,0 +1,136 @@
+import ArgumentParser
+import Foundation
+import MAMPipeline
+
+struct Analyse: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "analyse",
+        abstract: "Measure the margins of one case: register, measure, write a report and margin maps.",
+        discussion: """
+            PRE is the pre-ablation label map (liver and tumour), POST the post-ablation label \
+            map (liver and ablation zone); label values come from the protocol (default: 1 = \
+            liver, 2 = tumour in PRE and ablation zone in POST). Data kept one mask per file: \
+            --pre-tumour and --post-ablation (and --pre-liver, --post-liver for registration) \
+            instead of PRE and POST.
+
+            Writes into the output folder (default: mam-results/CASE in the current folder, \
+            CASE being the name of the folder that holds POST): report.json, the margin maps \
+            margin_mm.nii.gz, margin_mask.nii.gz and margin_categories.nii.gz (on the post \
+            scan's grid: they open on top of it in any viewer) and pre_to_post.tfm.
+
+            Examples:
+              mam-quantify SampleCases/sphere-5mm/pre.nii.gz SampleCases/sphere-5mm/post.nii.gz
+              mam-quantify pre.nii.gz post.nii.gz --protocol prometheus --out results/patient-07
+              mam-quantify --pre-tumour tumour.nii.gz --post-ablation zone.nii.gz --no-registration
+
+            Exit status: 0 done; 3 registration rejected by the protocol (report written, \
+            margins flagged unreliable) or not converged; 64 bad usage; 65 an input is missing, \
+            unreadable, not NIfTI, or lacks the tumour, ablation zone or liver; 70 internal \
+            error; 73 the output cannot be written; 78 the protocol is unknown or invalid.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Pre-ablation label map (.nii or .nii.gz): liver and tumour.", valueName: "pre"))
+    var pre: String?
+
+    @Argument(help: ArgumentHelp("Post-ablation label map: liver and ablation zone.", valueName: "post"))
+    var post: String?
+
+    @Option(help: ArgumentHelp("Pre-ablation liver mask (one structure per file).", valueName: "file"))
+    var preLiver: String?
+
+    @Option(help: ArgumentHelp("Pre-ablation tumour mask.", valueName: "file"))
+    var preTumour: String?
+
+    @Option(help: ArgumentHelp("Post-ablation liver mask.", valueName: "file"))
+    var postLiver: String?
+
+    @Option(help: ArgumentHelp("Post-ablation ablation-zone mask.", valueName: "file"))
+    var postAblation: String?
+
+    @Option(help: ArgumentHelp("Analysis protocol: a built-in name (iamcomplete, prometheus) or a YAML file.",
+                               valueName: "name|file"))
+    var `protocol` = AnalysisProtocol.defaultName
+
+    @Flag(help: "The masks are co-registered already: no registration.")
+    var noRegistration = false
+
+    @Option(help: ArgumentHelp("Use this pre-to-post transform (ITK .tfm, as written by mam-quantify) instead of registering.",
+                               valueName: "file"))
+    var transform: String?
+
+    @Option(help: ArgumentHelp("Output folder (default: mam-results/CASE).", valueName: "folder"))
+    var out: String?
+
+    @Option(help: ArgumentHelp("Case identifier in the report (default: the name of the folder holding the post-ablation file).",
+                               valueName: "id"))
+    var caseId: String?
+
+    @Flag(help: "Print the JSON report on standard output (instead of the summary).")
+    var json = false
+
+    @Flag(help: "Print nothing but errors.")
+    var quiet = false
+
+    func validate() throws {
+        let structures = [preLiver, preTumour, postLiver, postAblation].contains { $0 != nil }
+        if structures {
+            guard pre == nil, post == nil else {
+                throw ValidationError("give either PRE and POST label maps or per-structure masks (--pre-tumour ...), not both")
+            }
+            guard preTumour != nil, postAblation != nil else {
+                throw ValidationError("per-structure input needs at least --pre-tumour and --post-ablation")
+            }
+        } else {
+            guard pre != nil, post != nil else {
+                throw ValidationError("give the pre- and post-ablation label maps (PRE POST), or per-structure masks")
+            }
+        }
+        if noRegistration, transform != nil {
+            throw ValidationError("--no-registration and --transform exclude each other")
+        }
+    }
+
+    func run() throws {
+        do {
+            let analysisProtocol = try AnalysisProtocol.resolve(self.protocol)
+            let images: CaseRequest.Images = if let pre, let post {
+                .labelMaps(pre: pre, post: post)
+            } else {
+                .structures(preLiver: preLiver, preTumour: preTumour!, postLiver: postLiver, postAblationZone: postAblation!)
+            }
+            let postPath = post ?? postAblation!
+            let id = caseId ?? Self.defaultCaseId(postPath: postPath)
+            let alignment: CaseRequest.Alignment = noRegistration ? .identity : (transform.map { .transformFile($0) } ?? .protocolDefault)
+            let request = CaseRequest(caseId: id, images: images, alignment: alignment, analysisProtocol: analysisProtocol)
+            let result = try CasePipeline.run(request)
+            let folder = out ?? "mam-results/" + id
+            let (report, data) = try CasePipeline.write(result, to: folder)
+            if json {
+                FileHandle.standardOutput.write(data)
+            } else if !quiet {
+                print(Summary.text(report, folder: folder))
+            }
+            if report.status == .registrationRejected { throw ExitCode(ExitStatus.registrationRejected) }
+        } catch let error as ProtocolError {
+            printError(error.description)
+            throw ExitCode(ExitStatus.invalidProtocol)
+        } catch let error as PipelineError {
+            printError(error.message)
+            throw ExitCode(error.exitStatus)
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            printError("internal error, please report it with the command: \(error)")
+            throw ExitCode(ExitStatus.internalError)
+        }
+    }
+
+    /// The name of the folder holding the post-ablation file (the current folder's name when
+    /// the path has no folder).
+    static func defaultCaseId(postPath: String) -> String {
+        let folder = URL(fileURLWithPath: postPath).standardizedFileURL.deletingLastPathComponent()
+        let name = folder.lastPathComponent
+        return name.isEmpty || name == "/" ? "case" : name
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import MAMPipeline
+
+/// The terminal summary of a report: per tumour the MAM, its category and the coverage; the
+/// registration verdict; where the files are.
+enum Summary {
+    static func text(_ r: CaseReport, folder: String) -> String {
+        let p = r.analysisProtocol
+        var lines = ["case \(r.caseId): protocol \(p.name) (version \(p.version)), target margin \(mm(p.targetMarginMM))"]
+        let g = r.registration
+        switch g.method {
+        case "rigid-icp":
+            let q = g.quality!
+            lines.append(String(format: "registration: %@ (liver Dice %.3f, mean surface distance %.2f mm, %d iterations)",
+                                g.verdict, q.liverDice, q.meanSurfaceDistanceMM, q.iterations))
+        default:
+            lines.append("registration: none (\(g.reasons.first ?? g.method))")
+        }
+        lines.append(String(format: "ablation zone: %.2f mL", r.ablationZone.volumeML))
+        for t in r.tumours {
+            var line = String(format: "tumour %d (%.2f mL): ", t.number, t.volumeML)
+            if let m = t.minimalMarginMM, let c = t.category {
+                line += "MAM \(mm(m)) [\(c.name)], target \(t.meetsTargetMargin == true ? "met" : "not met")"
+                if let f = t.fractionInsideAblation { line += String(format: "; %.1f%% of the tumour ablated", 100 * f) }
+                if let shell = t.shells.first, let f = shell.fractionAblated {
+                    line += String(format: "; %@ shell %.1f%% ablated", mm(shell.widthMM), 100 * f)
+                }
+            } else {
+                line += "no margin: \(t.message ?? t.outcome)"
+            }
+            lines.append(line)
+        }
+        if !r.marginsReliable { lines.append("WARNING: the registration was rejected; these margins are unreliable") }
+        for w in r.warnings where r.marginsReliable || !w.hasPrefix("registration rejected") { lines.append("warning: \(w)") }
+        lines.append("report: \(folder)/\(r.outputs.report)")
+        return lines.joined(separator: "\n")
+    }
+
+    static func mm(_ x: Double) -> String { String(format: "%.2f mm", x) }
+}
