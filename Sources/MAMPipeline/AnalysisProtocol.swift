@@ -30,6 +30,13 @@ public struct AnalysisProtocol: Sendable, Equatable {
         public var preTumour: [Int]
         public var postLiver: [Int]
         public var postAblationZone: [Int]
+
+        public init(preLiver: [Int], preTumour: [Int], postLiver: [Int], postAblationZone: [Int]) {
+            self.preLiver = preLiver
+            self.preTumour = preTumour
+            self.postLiver = postLiver
+            self.postAblationZone = postAblationZone
+        }
     }
 
     public var name: String

@@ -1,0 +1,191 @@
+import Foundation
+import MAMImaging
+import MAMPhantoms
+import MAMRegistration
+import MAMTestSupport
+import Testing
+
+/// The mam-quantify executable on the bundled sample cases and on generated phantoms: margins
+/// against their analytic values, reports against the JSON Schema, outputs and messages.
+@Suite("mam-quantify end to end", .serialized)
+final class EndToEndTests {
+    let folder: TemporaryFolder
+
+    init() throws { folder = try TemporaryFolder() }
+    deinit { folder.remove() }
+
+    /// The largest difference between the report's margins and the analytic ones.
+    func marginErrors(_ report: ReportView, _ expected: [Double]) -> [Double] {
+        zip(report.tumours, expected).map { abs(($0.0.minimalMarginMM ?? .infinity) - $0.1) }
+    }
+
+    @Test("sample cases with registration: margins within tolerance, transform close to the truth", arguments: SampleCaseFiles.all)
+    func sampleCaseRegistered(_ sample: SampleCaseFiles) throws {
+        let out = folder.file(sample.name)
+        let run = try Binary.run([sample.pre, sample.post, "--out", out, "--quiet"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.isEmpty && run.stderr.isEmpty)
+        let report = try ReportView.load(out + "/report.json")
+        let expected = try sample.expected()
+        #expect(report.tumours.count == expected.expectedMarginsMM.count)
+        let errors = marginErrors(report, expected.expectedMarginsMM)
+        #expect(errors.allSatisfy { $0 <= sample.toleranceMM }, "MAM errors \(errors) mm")
+        #expect(report.registration.method == "rigid-icp" && report.registration.verdict == "accepted")
+        #expect(report.status == "done" && report.marginsReliable)
+        // Rotation entries within 0.01 (about 0.6 degrees), translation within 0.5 mm.
+        let m = report.registration.preToPostMM, truth = expected.preToPostMM
+        for r in 0..<3 {
+            for c in 0..<3 { #expect(abs(m[r][c] - truth[r][c]) < 0.01) }
+            #expect(abs(m[r][3] - truth[r][3]) < 0.5)
+        }
+        for file in ["margin_mm.nii.gz", "margin_mask.nii.gz", "margin_categories.nii.gz", "pre_to_post.tfm"] {
+            #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file)")
+        }
+    }
+
+    @Test("sample cases without registration (co-registered, or the true transform as a .tfm file)", arguments: SampleCaseFiles.all)
+    func sampleCaseUnregistered(_ sample: SampleCaseFiles) throws {
+        let expected = try sample.expected()
+        let moved = expected.preToPostMM != [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]
+        var arguments = [sample.pre, sample.post, "--out", folder.file("out"), "--quiet"]
+        if moved {
+            let tfm = folder.file("truth.tfm")
+            try ITKTransformFile.write(preToPost: try #require(Affine3D(matrix4x4: expected.preToPostMM)), to: tfm)
+            arguments += ["--transform", tfm]
+        } else {
+            arguments.append("--no-registration")
+        }
+        let run = try Binary.run(arguments)
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try ReportView.load(folder.file("out/report.json"))
+        let errors = marginErrors(report, expected.expectedMarginsMM)
+        #expect(errors.allSatisfy { $0 <= sample.toleranceMM }, "MAM errors \(errors) mm")
+        #expect(report.registration.method == (moved ? "transform-file" : "none"))
+        #expect(report.registration.verdict == "not-assessed")
+    }
+
+    /// The two-tumour phantom as one mask per file, the tumours numbered 1 and 2 in their file.
+    func writeStructures() throws -> [String: String] {
+        let sample = SampleCase.twoTumours
+        let tumourLabels = Phantom.labelMap(geometry: sample.preGeometry, shapes: [(1, sample.tumours[0]), (2, sample.tumours[1])])
+        let files = ["pre-liver": folder.file("pre_liver.nii.gz"), "pre-tumour": folder.file("pre_tumour.nii"),
+                     "post-liver": folder.file("post_liver.nii.gz"), "post-ablation": folder.file("post_zone.nii.gz")]
+        try NIfTIWriter.write(sample.preLabels.map { $0 == 1 }, to: files["pre-liver"]!)
+        try NIfTIWriter.write(tumourLabels, to: files["pre-tumour"]!)
+        try NIfTIWriter.write(sample.postLabels.map { $0 == 1 }, to: files["post-liver"]!)
+        try NIfTIWriter.write(sample.postLabels.map { $0 == 2 }, to: files["post-ablation"]!)
+        return files
+    }
+
+    /// The iamcomplete protocol with some lines replaced, written to a file.
+    func protocolFile(_ name: String, _ edits: [(String, String)]) throws -> String {
+        let run = try Binary.run(["protocols", "--show", "iamcomplete"])
+        var text = run.stdout
+        for (line, replacement) in edits {
+            precondition(text.contains(line), "no \(line) in the protocol")
+            text = text.replacingOccurrences(of: line, with: replacement)
+        }
+        let path = folder.file(name)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test("per-structure inputs, tumours told apart by label value through a protocol file")
+    func structuresByLabel() throws {
+        let files = try writeStructures()
+        let proto = try protocolFile("by-label.yaml", [("tumours: components", "tumours: labels"), ("name: iamcomplete", "name: by-label")])
+        let out = folder.file("structures")
+        let run = try Binary.run(["--pre-liver", files["pre-liver"]!, "--pre-tumour", files["pre-tumour"]!,
+                                  "--post-liver", files["post-liver"]!, "--post-ablation", files["post-ablation"]!,
+                                  "--protocol", proto, "--out", out, "--quiet"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try ReportView.load(out + "/report.json")
+        #expect(report.tumours.map(\.label) == [1, 2])
+        // Tumour label 1 is the 8 mm one (MAM 6 mm), label 2 the 6 mm one (MAM 2 mm).
+        let errors = marginErrors(report, [6, 2])
+        #expect(errors.allSatisfy { $0 <= 0.5 }, "MAM errors \(errors) mm")
+        #expect(report.registration.verdict == "accepted")
+    }
+
+    @Test("a registration the protocol rejects: exit 3, report written, margins flagged unreliable")
+    func registrationRejected() throws {
+        let sample = SampleCaseFiles.all[3]
+        let proto = try protocolFile("strict.yaml", [("    min_liver_dice: 0.85", "    min_liver_dice: 0.999")])
+        let out = folder.file("rejected")
+        let run = try Binary.run([sample.pre, sample.post, "--protocol", proto, "--out", out])
+        #expect(run.status == 3)
+        #expect(run.stdout.contains("WARNING: the registration was rejected"))
+        let report = try ReportView.load(out + "/report.json")
+        #expect(report.status == "registration-rejected" && !report.marginsReliable && report.registration.verdict == "rejected")
+        #expect(report.warnings.contains { $0.hasPrefix("registration rejected (liver Dice") })
+    }
+
+    @Test("reports of every kind validate against Docs/report.schema.json (Python jsonschema)")
+    func schema() throws {
+        var reports: [String] = []
+        func analyse(_ name: String, _ arguments: [String]) throws {
+            let run = try Binary.run(arguments + ["--out", folder.file(name), "--quiet"])
+            #expect(run.status == 0 || run.status == 3, "\(run.stderr)")
+            reports.append(folder.file(name + "/report.json"))
+        }
+        for sample in SampleCaseFiles.all { try analyse(sample.name, [sample.pre, sample.post]) }
+        let two = SampleCaseFiles.all[2]
+        try analyse("prometheus", [two.pre, two.post, "--protocol", "prometheus"])
+        try analyse("unregistered", [two.pre, two.post, "--no-registration"])
+        let capsule = try protocolFile("capsule.yaml", [("capsule_exclusion_mm: null", "capsule_exclusion_mm: 2"),
+                                                       ("margin_maps: tumour-region", "margin_maps: none")])
+        try analyse("capsule", [two.pre, two.post, "--protocol", capsule])
+        let files = try writeStructures()
+        try analyse("no-livers", ["--pre-tumour", files["pre-tumour"]!, "--post-ablation", files["post-ablation"]!,
+                                  "--no-registration"])
+        let strict = try protocolFile("strict.yaml", [("    min_liver_dice: 0.85", "    min_liver_dice: 0.999")])
+        try analyse("rejected", [SampleCaseFiles.all[3].pre, SampleCaseFiles.all[3].post, "--protocol", strict])
+        let output = try Schema.validate(reports)
+        #expect(output.hasPrefix("valid: \(reports.count) report(s)"), "\(output)")
+    }
+
+    @Test("identical inputs give byte-identical reports apart from the timings")
+    func reproducible() throws {
+        let sample = SampleCaseFiles.all[3]
+        var texts: [String] = []
+        for run in 0..<2 {
+            let result = try Binary.run([sample.pre, sample.post, "--out", folder.file("run\(run)"), "--quiet"])
+            #expect(result.status == 0)
+            texts.append(withoutTimings(try Data(contentsOf: URL(fileURLWithPath: folder.file("run\(run)/report.json")))))
+        }
+        #expect(texts[0] == texts[1])
+        #expect(!texts[0].contains("timingsSeconds"))
+        for file in ["margin_mm.nii.gz", "margin_categories.nii.gz", "pre_to_post.tfm"] {
+            #expect(FileManager.default.contents(atPath: folder.file("run0/" + file))
+                == FileManager.default.contents(atPath: folder.file("run1/" + file)), "\(file)")
+        }
+    }
+
+    @Test("--json prints the report as written; the summary names each tumour's MAM; --quiet prints nothing")
+    func outputs() throws {
+        let sample = SampleCaseFiles.all[2]
+        let json = try Binary.run([sample.pre, sample.post, "--out", folder.file("json"), "--json"])
+        #expect(json.status == 0)
+        #expect(json.stdoutData == FileManager.default.contents(atPath: folder.file("json/report.json")))
+        let summary = try Binary.run([sample.pre, sample.post, "--out", folder.file("summary")])
+        let lines = summary.stdout.split(separator: "\n")
+        #expect(lines.first == "case two-tumours: protocol iamcomplete (version 1), target margin 5.00 mm")
+        #expect(lines.filter { $0.hasPrefix("tumour ") && $0.contains(": MAM ") }.count == 2)
+        #expect(lines.last == "report: \(folder.file("summary"))/report.json")
+        // Default output folder: mam-results/<folder holding POST> in the current folder.
+        let quiet = try Binary.run([sample.pre, sample.post, "--quiet"], in: folder.path)
+        #expect(quiet.status == 0 && quiet.stdout.isEmpty && quiet.stderr.isEmpty)
+        #expect(FileManager.default.fileExists(atPath: folder.file("mam-results/two-tumours/report.json")))
+    }
+
+    @Test("--help explains the command with an example and the exit codes")
+    func help() throws {
+        let help = try Binary.run(["analyse", "--help"])
+        #expect(help.status == 0)
+        let text = help.stdout.replacingOccurrences(of: #"\s+"#, with: " ", options: .regularExpression)
+        for phrase in ["pre-ablation label map", "mam-quantify SampleCases/sphere-5mm/pre.nii.gz", "--protocol",
+                       "Exit status: 0 done; 3 registration rejected", "65 an input is missing", "78 the protocol"] {
+            #expect(text.contains(phrase), "\(phrase)")
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import MAMTestSupport
+import Testing
+
+/// The built mam-quantify executable, next to the test bundle (`swift test` builds it).
+enum Binary {
+    static let path: String = {
+        var candidates: [String] = []
+        if let here = Bundle.main.executableURL?.deletingLastPathComponent() {
+            candidates.append(here.appendingPathComponent("mam-quantify").path)
+        }
+        candidates += ["release", "debug"].map { packageRoot.appendingPathComponent(".build/\($0)/mam-quantify").path }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? "mam-quantify-not-built"
+    }()
+
+    struct Run {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+        let stdoutData: Data
+    }
+
+    /// Runs mam-quantify with `arguments` in `folder` (the current folder by default).
+    static func run(_ arguments: [String], in folder: String? = nil) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Standard error holds a line or two, far below a pipe's buffer: read it second.
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                   stderr: String(decoding: errData, as: UTF8.self), stdoutData: outData)
+    }
+}
+
+/// A bundled sample case and its expected values (SampleCases/NAME/expected.json).
+struct SampleCaseFiles: Sendable, CustomTestStringConvertible {
+    let name: String
+    var folder: String { packageRoot.appendingPathComponent("SampleCases/\(name)").path }
+    var pre: String { folder + "/pre.nii.gz" }
+    var post: String { folder + "/post.nii.gz" }
+    var testDescription: String { name }
+
+    struct Expected: Decodable {
+        let expectedMarginsMM: [Double]
+        let preToPostMM: [[Double]]
+    }
+
+    func expected() throws -> Expected {
+        try JSONDecoder().decode(Expected.self, from: Data(contentsOf: URL(fileURLWithPath: folder + "/expected.json")))
+    }
+
+    /// Tolerance of the margin issue: 0.5 mm on 1 mm grids, 0.6 mm with slices over 2 mm.
+    var toleranceMM: Double { name == "oblique-anisotropic" ? 0.6 : 0.5 }
+
+    static let all = ["sphere-5mm", "negative-margin", "two-tumours", "oblique-anisotropic"].map(SampleCaseFiles.init)
+}
+
+/// The parts of a report the tests read.
+struct ReportView: Decodable {
+    struct Tumour: Decodable {
+        let number: Int
+        let label: Int?
+        let minimalMarginMM: Double?
+        let outcome: String
+    }
+
+    struct Registration: Decodable {
+        let method: String
+        let verdict: String
+        let preToPostMM: [[Double]]
+    }
+
+    let status: String
+    let marginsReliable: Bool
+    let tumours: [Tumour]
+    let registration: Registration
+    let warnings: [String]
+
+    static func load(_ path: String) throws -> ReportView {
+        try JSONDecoder().decode(ReportView.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+}
+
+enum Schema {
+    static let path = packageRoot.appendingPathComponent("Docs/report.schema.json").path
+
+    /// Validates reports with Python's jsonschema; returns its output (empty problems: valid).
+    static func validate(_ reports: [String]) throws -> String {
+        String(decoding: try ReferenceTools.run("validate_report.py", [path] + reports), as: UTF8.self)
+    }
+}
+
+/// The report's bytes without the timings block (the only part that may differ between runs).
+func withoutTimings(_ data: Data) -> String {
+    let text = String(decoding: data, as: UTF8.self)
+    return text.replacingOccurrences(of: #""timingsSeconds" : \{[^}]*\}"#, with: "", options: .regularExpression)
+}
