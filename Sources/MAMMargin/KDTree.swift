@@ -1,7 +1,9 @@
 /// A static 3-D k-d tree over points, for nearest-neighbour queries.
 ///
 /// Built once by median splits (O(n log n)); a query descends to the leaf of the query point
-/// and backtracks only into boxes closer than the best distance found (exact nearest point).
+/// and backtracks only into subtrees whose tight bounding box is closer than the best distance
+/// found (exact nearest point). Tight boxes, rather than the cells the split planes cut, prune
+/// well for surface points, which leave most of a cell empty.
 public struct KDTree: Sendable {
     /// Points reordered so that every node's subtree is a contiguous range.
     private let points: [SIMD3<Double>]
@@ -11,13 +13,20 @@ public struct KDTree: Sendable {
     private let axes: [Int8]
     /// The tree position of each input point.
     private let position: [Int]
+    /// Bounding box of the subtree whose median sits at each position (internal nodes only).
+    private let boxLower: [SIMD3<Double>]
+    private let boxUpper: [SIMD3<Double>]
 
-    private static let leafSize = 8
+    fileprivate static let leafSize = 8
 
     public init(_ input: [SIMD3<Double>]) {
         var order = Array(input.indices)
         var axes = [Int8](repeating: -1, count: input.count)
-        Self.build(input, &order, &axes, 0, input.count)
+        var lower = [SIMD3<Double>](repeating: .zero, count: input.count)
+        var upper = [SIMD3<Double>](repeating: .zero, count: input.count)
+        Self.build(input, &order, &axes, &lower, &upper, 0, input.count)
+        boxLower = lower
+        boxUpper = upper
         points = order.map { input[$0] }
         original = order
         self.axes = axes
@@ -28,7 +37,8 @@ public struct KDTree: Sendable {
 
     var isEmpty: Bool { points.isEmpty }
 
-    private static func build(_ p: [SIMD3<Double>], _ order: inout [Int], _ axes: inout [Int8], _ lo: Int, _ hi: Int) {
+    private static func build(_ p: [SIMD3<Double>], _ order: inout [Int], _ axes: inout [Int8],
+                              _ boxLower: inout [SIMD3<Double>], _ boxUpper: inout [SIMD3<Double>], _ lo: Int, _ hi: Int) {
         guard hi - lo > leafSize else { return }
         var lower = SIMD3<Double>(repeating: .infinity)
         var upper = SIMD3<Double>(repeating: -.infinity)
@@ -41,8 +51,10 @@ public struct KDTree: Sendable {
         let mid = (lo + hi) / 2
         order[lo..<hi].sort { p[$0][axis] < p[$1][axis] }
         axes[mid] = Int8(axis)
-        build(p, &order, &axes, lo, mid)
-        build(p, &order, &axes, mid + 1, hi)
+        boxLower[mid] = lower
+        boxUpper[mid] = upper
+        build(p, &order, &axes, &boxLower, &boxUpper, lo, mid)
+        build(p, &order, &axes, &boxLower, &boxUpper, mid + 1, hi)
     }
 
     /// Index (into the input array) of the nearest point, and its squared distance. `hint`, the
@@ -57,8 +69,13 @@ public struct KDTree: Sendable {
                     let d = p[best] - q
                     bestD = (d * d).sum()
                 }
-                var offsets = SIMD3<Double>.zero
-                Self.search(q, p.baseAddress!, a.baseAddress!, 0, p.count, 0, &offsets, &best, &bestD)
+                boxLower.withUnsafeBufferPointer { lower in
+                    boxUpper.withUnsafeBufferPointer { upper in
+                        let tree = Nodes(points: p.baseAddress!, axes: a.baseAddress!, lower: lower.baseAddress!,
+                                         upper: upper.baseAddress!)
+                        tree.search(q, 0, p.count, &best, &bestD)
+                    }
+                }
                 return (original[best], bestD)
             }
         }
@@ -96,12 +113,24 @@ public struct KDTree: Sendable {
         if delta >= 0 || delta * delta <= r2 { collect(q, r2, points, axes, original, mid + 1, hi, body) }
     }
 
-    /// Nearest-point search with incremental distances to the cells (Arya and Mount): `cell`
-    /// is the squared distance from q to the current cell, `offsets` its per-axis parts.
-    private static func search(_ q: SIMD3<Double>, _ points: UnsafePointer<SIMD3<Double>>, _ axes: UnsafePointer<Int8>,
-                               _ lo: Int, _ hi: Int, _ cell: Double, _ offsets: inout SIMD3<Double>,
-                               _ best: inout Int, _ bestD: inout Double) {
-        if hi - lo <= leafSize {
+}
+
+/// The tree's arrays, for the recursive search.
+private struct Nodes {
+    let points: UnsafePointer<SIMD3<Double>>
+    let axes: UnsafePointer<Int8>
+    let lower: UnsafePointer<SIMD3<Double>>
+    let upper: UnsafePointer<SIMD3<Double>>
+
+    /// Squared distance from q to the bounding box of the subtree [lo, hi) (0 inside it).
+    func boxDistance(_ q: SIMD3<Double>, _ lo: Int, _ hi: Int) -> Double {
+        let mid = (lo + hi) / 2
+        let outside = pointwiseMax(pointwiseMax(lower[mid] - q, q - upper[mid]), .zero)
+        return (outside * outside).sum()
+    }
+
+    func search(_ q: SIMD3<Double>, _ lo: Int, _ hi: Int, _ best: inout Int, _ bestD: inout Double) {
+        if hi - lo <= KDTree.leafSize {
             for i in lo..<hi {
                 let d = points[i] - q
                 let d2 = (d * d).sum()
@@ -116,13 +145,11 @@ public struct KDTree: Sendable {
         let d2 = (m * m).sum()
         if d2 < bestD { bestD = d2; best = mid }
         let (nearLo, nearHi, farLo, farHi) = delta < 0 ? (lo, mid, mid + 1, hi) : (mid + 1, hi, lo, mid)
-        search(q, points, axes, nearLo, nearHi, cell, &offsets, &best, &bestD)
-        let old = offsets[axis]
-        let farCell = cell - old * old + delta * delta
-        if farCell < bestD {
-            offsets[axis] = delta
-            search(q, points, axes, farLo, farHi, farCell, &offsets, &best, &bestD)
-            offsets[axis] = old
+        // The near side holds q's half-space: descend (its box test rarely prunes); the far
+        // side only when both its split plane and its box are closer than the best so far.
+        search(q, nearLo, nearHi, &best, &bestD)
+        if delta * delta < bestD, farHi - farLo <= KDTree.leafSize || boxDistance(q, farLo, farHi) < bestD {
+            search(q, farLo, farHi, &best, &bestD)
         }
     }
 }

@@ -12,9 +12,7 @@ func grid(around center: SIMD3<Double> = .zero, extentMM: Double, spacing: SIMD3
           direction: Matrix3 = .identity) -> ImageGeometry {
     let size = GridSize(Int((extentMM / spacing.x).rounded(.up)), Int((extentMM / spacing.y).rounded(.up)),
                         Int((extentMM / spacing.z).rounded(.up)))
-    let halfIndex = SIMD3(Double(size.x - 1), Double(size.y - 1), Double(size.z - 1)) / 2
-    let linear = Matrix3(columns: direction[0] * spacing.x, direction[1] * spacing.y, direction[2] * spacing.z)
-    return ImageGeometry(size: size, indexToWorld: Affine3D(linear: linear, translation: center - linear * halfIndex))
+    return .centred(on: center, size: size, spacing: spacing, direction: direction)
 }
 
 /// Volume (mm^3) of the intersection of two balls with radii r1, r2 whose centres are d apart.

@@ -24,11 +24,7 @@ struct RigidRegistrationTests {
 
     static func postGrid(around centre: SIMD3<Double>, slices: Int = 86) -> ImageGeometry {
         let direction = Matrix3.rotation(axis: SIMD3(0.2, 0.1, 1), degrees: 8)
-        let spacing = SIMD3(1.6, 1.6, 2.5)
-        let size = GridSize(160, 130, slices)
-        let half = SIMD3(Double(size.x - 1), Double(size.y - 1), Double(size.z - 1)) / 2
-        let linear = Matrix3(columns: direction[0] * spacing.x, direction[1] * spacing.y, direction[2] * spacing.z)
-        return ImageGeometry(size: size, indexToWorld: Affine3D(linear: linear, translation: centre - linear * half))
+        return .centred(on: centre, size: GridSize(160, 130, slices), spacing: SIMD3(1.6, 1.6, 2.5), direction: direction)
     }
 
     struct Motion: CustomTestStringConvertible, Sendable {
