@@ -1,10 +1,21 @@
 import Dispatch
 import Foundation
 
+/// How much of the machine one process may use. `MAMQ_THREADS=1` in the environment makes
+/// every parallel loop run on the calling thread: batch mode runs one case per core this way,
+/// which scales better than splitting each case over the cores.
+public enum Parallelism {
+    public static let singleThreaded = ProcessInfo.processInfo.environment["MAMQ_THREADS"] == "1"
+}
+
 /// Splits `0..<count` into chunks (several per core, for balance) and runs them in parallel.
 /// `body` must only write to the part of shared memory that belongs to its range.
 public func concurrentChunks(_ count: Int, _ body: (Range<Int>) -> Void) {
     guard count > 0 else { return }
+    if Parallelism.singleThreaded {
+        body(0..<count)
+        return
+    }
     let chunks = min(count, ProcessInfo.processInfo.activeProcessorCount * 8)
     withoutActuallyEscaping(body) { body in
         let task = DisjointWork(body: body)

@@ -39,6 +39,16 @@ public struct AnalysisProtocol: Sendable, Equatable {
         }
     }
 
+    /// File-name patterns of a case's files in its folder (batch mode), shell style (`*`, `?`).
+    public struct FilePatterns: Sendable, Equatable {
+        public var pre: String
+        public var post: String
+        public var preLiver: String
+        public var preTumour: String
+        public var postLiver: String
+        public var postAblationZone: String
+    }
+
     public var name: String
     public var version: String
     public var description: String
@@ -52,6 +62,7 @@ public struct AnalysisProtocol: Sendable, Equatable {
     public var acceptance: RegistrationThresholds
     public var marginMaps: MarginMapExtent
     public var writesTransform: Bool
+    public var files: FilePatterns
 
     /// SHA-256 of the protocol's text (the file's bytes).
     public var sha256: String

@@ -85,6 +85,14 @@ extension AnalysisProtocol {
           margin_maps: tumour-region    # tumour-region, whole-grid or none
           transform: true               # pre_to_post.tfm (ITK transform file)
 
+        files:                          # a case's files in its folder (batch mode; * and ? match any text / character)
+          pre: "pre.nii*"               # pre-ablation label map (liver and tumour) ...
+          post: "post.nii*"             # ... and post-ablation label map (liver and ablation zone)
+          pre_liver: "pre_liver.nii*"   # or one mask per structure
+          pre_tumour: "pre_tumour.nii*"
+          post_liver: "post_liver.nii*"
+          post_ablation_zone: "post_ablation_zone.nii*"
+
         """
 
     static let prometheusText = """
@@ -138,6 +146,14 @@ extension AnalysisProtocol {
         outputs:
           margin_maps: tumour-region    # tumour-region, whole-grid or none
           transform: true               # pre_to_post.tfm (ITK transform file)
+
+        files:                          # a case's files in its folder (batch mode; * and ? match any text / character)
+          pre: "pre.nii*"               # pre-ablation label map (liver and tumour) ...
+          post: "post.nii*"             # ... and post-ablation label map (liver and ablation zone)
+          pre_liver: "pre_liver.nii*"   # or one mask per structure
+          pre_tumour: "pre_tumour.nii*"
+          post_liver: "post_liver.nii*"
+          post_ablation_zone: "post_ablation_zone.nii*"
 
         """
 }

@@ -114,15 +114,15 @@ struct Inputs {
                          preLiver: preLiver, postLiver: postLiver)
 
         case .structures(let preLiverPath, let tumourPath, let postLiverPath, let zonePath):
+            let tumourImage = image("pre-tumour")!
+            let tumour = try Self.nonZero(tumourImage, "tumour")
+            let zone = try Self.nonZero(image("post-ablation-zone")!, "ablation zone")
             if needLivers {
                 guard preLiverPath != nil, postLiverPath != nil else {
                     throw PipelineError(stage: .input, exitStatus: ExitStatus.badUsage,
                                         message: "registration needs both livers: give --pre-liver and --post-liver, or --no-registration / --transform")
                 }
             }
-            let tumourImage = image("pre-tumour")!
-            let tumour = try Self.nonZero(tumourImage, "tumour")
-            let zone = try Self.nonZero(image("post-ablation-zone")!, "ablation zone")
             var preLiver = try image("pre-liver").map { (i) throws(PipelineError) in try Self.nonZero(i, "liver") }
             var postLiver = try image("post-liver").map { (i) throws(PipelineError) in try Self.nonZero(i, "liver") }
             // Tumour and zone voxels count as liver.

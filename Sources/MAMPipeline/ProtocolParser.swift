@@ -48,7 +48,7 @@ extension AnalysisProtocol {
             throw ProtocolError(source: source, line: nil, key: nil, reason: "not valid YAML (\(Self.oneLine(error)))")
         }
         let top = try reader.mapping(root, "", keys: ["name", "version", "description", "labels", "tumours",
-                                                       "margin", "registration", "outputs"])
+                                                       "margin", "registration", "outputs", "files"])
         name = try reader.string(top, "name")
         guard name.range(of: "^[A-Za-z0-9._-]+$", options: .regularExpression) != nil else {
             throw reader.error(top["name"]!.node, "name", "use letters, digits, '.', '_' or '-' only")
@@ -109,6 +109,14 @@ extension AnalysisProtocol {
         let o = try reader.mapping(top, "outputs", keys: ["margin_maps", "transform"])
         marginMaps = try reader.choice(o, "outputs.margin_maps")
         writesTransform = try reader.bool(o, "outputs.transform")
+
+        let f = try reader.mapping(top, "files", keys: ["pre", "post", "pre_liver", "pre_tumour", "post_liver",
+                                                         "post_ablation_zone"])
+        files = FilePatterns(pre: try reader.string(f, "files.pre"), post: try reader.string(f, "files.post"),
+                             preLiver: try reader.string(f, "files.pre_liver"),
+                             preTumour: try reader.string(f, "files.pre_tumour"),
+                             postLiver: try reader.string(f, "files.post_liver"),
+                             postAblationZone: try reader.string(f, "files.post_ablation_zone"))
 
         sha256 = FileDigest.sha256(Data(text.utf8))
         self.source = source

@@ -72,6 +72,11 @@ struct Analyse: ParsableCommand {
     @Flag(help: "Print nothing but errors.")
     var quiet = false
 
+    /// Set by `mam-quantify batch` for its workers: a failure is also recorded as error.json in
+    /// the output folder, and the worker ends if the batch that started it dies.
+    @Flag(help: .hidden)
+    var batchWorker = false
+
     func validate() throws {
         let structures = [preLiver, preTumour, postLiver, postAblation].contains { $0 != nil }
         if structures {
@@ -92,6 +97,7 @@ struct Analyse: ParsableCommand {
     }
 
     func run() throws {
+        if batchWorker { BatchWorker.endWithParent() }
         do {
             let analysisProtocol = try AnalysisProtocol.resolve(self.protocol)
             let images: CaseRequest.Images = if let pre, let post {
@@ -114,9 +120,11 @@ struct Analyse: ParsableCommand {
             if report.status == .registrationRejected { throw ExitCode(ExitStatus.registrationRejected) }
         } catch let error as ProtocolError {
             printError(error.description)
+            recordFailure(stage: PipelineError.Stage.analysisProtocol.rawValue, ExitStatus.invalidProtocol, error.description)
             throw ExitCode(ExitStatus.invalidProtocol)
         } catch let error as PipelineError {
             printError(error.message)
+            recordFailure(stage: error.stage.rawValue, error.exitStatus, error.message)
             throw ExitCode(error.exitStatus)
         } catch let exit as ExitCode {
             throw exit
@@ -124,6 +132,14 @@ struct Analyse: ParsableCommand {
             printError("internal error, please report it with the command: \(error)")
             throw ExitCode(ExitStatus.internalError)
         }
+    }
+
+    /// In a batch worker, leaves the error record the batch reads.
+    func recordFailure(stage: String, _ status: Int32, _ message: String) {
+        guard batchWorker, let out else { return }
+        try? FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let id = caseId ?? Self.defaultCaseId(postPath: post ?? postAblation ?? "")
+        try? ErrorRecord(caseId: id, stage: stage, exitStatus: status, reason: message).write(to: out)
     }
 
     /// The name of the folder holding the post-ablation file (the current folder's name when

@@ -1,0 +1,165 @@
+import ArgumentParser
+import Foundation
+import MAMPipeline
+
+/// Exit codes of `mam-quantify batch` (Docs/batch.md).
+enum BatchExit {
+    /// Some cases failed; summary.csv says which and why.
+    static let someFailed: Int32 = 4
+    /// Nothing could run: no case found, or every case failed.
+    static let nothingRan: Int32 = 66
+}
+
+struct BatchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "batch",
+        abstract: "Analyse a whole cohort: one sub-folder per case (or a manifest), resumable, in parallel.",
+        discussion: """
+            COHORT holds one sub-folder per case, named by the case id, with the case's files \
+            named as the protocol's `files` patterns say (default: pre.nii.gz and post.nii.gz, or \
+            pre_tumour.nii.gz, post_ablation_zone.nii.gz and optionally pre_liver.nii.gz, \
+            post_liver.nii.gz). Or give --manifest FILE, a CSV with the columns case_id, pre, post \
+            (or case_id, pre_liver, pre_tumour, post_liver, post_ablation_zone).
+
+            Each case gets OUT/<case>/ with report.json and margin maps, or error.json when it \
+            fails (the batch goes on). OUT/summary.csv (one row per tumour) and \
+            OUT/reports.jsonl (one report per line) are rewritten as cases finish, ordered by \
+            case id. A re-run skips cases whose report was made from the same inputs and \
+            protocol (by SHA-256); --force recomputes them. Interrupting loses only the cases in \
+            flight. --shard K/N processes a fixed 1/N of the cases (a Slurm array task each); \
+            `mam-quantify merge OUT` then rebuilds the tables from all shards.
+
+            Examples:
+              mam-quantify batch cohort/ --out results/ --list
+              mam-quantify batch cohort/ --out results/ --jobs 2
+              mam-quantify batch --manifest cases.csv --out results/ --protocol prometheus
+
+            Exit status: 0 every case done (a rejected registration counts as done, flagged in \
+            the summary); 4 some cases failed; 66 nothing could run (no case found, or all \
+            failed); 64 bad usage; 78 invalid protocol.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Cohort folder: one sub-folder per case.", valueName: "cohort"))
+    var cohort: String?
+
+    @Option(help: ArgumentHelp("A CSV listing the cases instead of a cohort folder.", valueName: "file"))
+    var manifest: String?
+
+    @Option(help: ArgumentHelp("Output folder (one sub-folder per case, plus summary.csv and reports.jsonl).", valueName: "folder"))
+    var out: String
+
+    @Option(help: ArgumentHelp("Analysis protocol: a built-in name or a YAML file.", valueName: "name|file"))
+    var `protocol` = AnalysisProtocol.defaultName
+
+    @Option(help: ArgumentHelp("Cases analysed at once (default: the number of cores); each uses one core.", valueName: "n"))
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(help: "List the cases found and what is missing, without computing.")
+    var list = false
+
+    @Flag(help: "Recompute cases whose report is up to date.")
+    var force = false
+
+    @Option(help: ArgumentHelp("Process only shard K of N (1 <= K <= N), e.g. 3/10.", valueName: "K/N"))
+    var shard: String?
+
+    func validate() throws {
+        guard (cohort == nil) != (manifest == nil) else { throw ValidationError("give a cohort folder or --manifest, one of them") }
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        if let shard { _ = try Self.parseShard(shard) }
+    }
+
+    static func parseShard(_ text: String) throws -> (index: Int, count: Int) {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n >= 1, (1...n).contains(k) else {
+            throw ValidationError("--shard must be K/N with 1 <= K <= N, e.g. 3/10")
+        }
+        return (k, n)
+    }
+
+    func run() throws {
+        let analysisProtocol: AnalysisProtocol
+        do {
+            analysisProtocol = try AnalysisProtocol.resolve(self.protocol)
+        } catch {
+            printError(error.description)
+            throw ExitCode(ExitStatus.invalidProtocol)
+        }
+        var cases: [CohortCase]
+        do {
+            cases = try manifest.map { try Cohort.manifest($0) } ?? Cohort.discover(cohort!, patterns: analysisProtocol.files)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(BatchExit.nothingRan)
+        }
+        if let shard {
+            let (k, n) = try Self.parseShard(shard)
+            cases = cases.filter { Cohort.inShard($0.id, index: k, count: n) }
+        }
+        if list {
+            for c in cases {
+                if let problem = c.problem {
+                    print("\(c.id): MISSING: \(problem)")
+                } else {
+                    print("\(c.id): " + c.files.map { "\($0.role) \($0.path)" }.joined(separator: ", "))
+                }
+            }
+            let incomplete = cases.filter { $0.problem != nil }.count
+            print("\(cases.count) cases, \(cases.count - incomplete) complete, \(incomplete) with missing files")
+            if cases.isEmpty { throw ExitCode(BatchExit.nothingRan) }
+            return
+        }
+        guard !cases.isEmpty else {
+            printError("\(manifest ?? cohort!): no cases found")
+            throw ExitCode(BatchExit.nothingRan)
+        }
+        // Workers get a protocol file as an absolute path (they may run elsewhere).
+        let argument = AnalysisProtocol.builtIn(self.protocol) != nil
+            ? self.protocol : URL(fileURLWithPath: self.protocol).standardizedFileURL.path
+        let batch = Batch(.init(outFolder: out, protocolArgument: argument, analysisProtocol: analysisProtocol,
+                                jobs: jobs, force: force, executable: Self.executablePath()))
+        let display = ProgressDisplay(total: cases.count)
+        let signals = SignalStop.install { batch.stop() }
+        let progress = try batch.run(cases) { id, outcome, seconds, progress in
+            display.show(id, outcome, seconds, progress)
+        }
+        signals.forEach { $0.cancel() }
+        if progress.interrupted {
+            display.interrupted()
+            throw ExitCode(130)
+        }
+        display.finish(progress, out: out)
+        if progress.done + progress.skipped == 0 { throw ExitCode(BatchExit.nothingRan) }
+        if progress.failed > 0 { throw ExitCode(BatchExit.someFailed) }
+    }
+
+    /// This executable (the workers run it too).
+    static func executablePath() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+    }
+}
+
+struct Merge: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Rebuild summary.csv and reports.jsonl from every case folder of a batch's output (after sharded runs).",
+        discussion: "Example: mam-quantify merge results/"
+    )
+
+    @Argument(help: ArgumentHelp("The batch output folder.", valueName: "out"))
+    var out: String
+
+    func run() throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory), isDirectory.boolValue else {
+            printError("\(out): no such output folder")
+            throw ExitCode(BatchExit.nothingRan)
+        }
+        let results = try CohortSummary.rebuild(out)
+        let tumours = results.reports.map(\.report.tumours.count).reduce(0, +)
+        print("\(out): \(results.reports.count) reports (\(tumours) tumours), \(results.errors.count) failed cases; "
+              + "wrote \(CohortSummary.csvName) and \(CohortSummary.jsonLinesName)")
+        if results.reports.isEmpty { throw ExitCode(BatchExit.nothingRan) }
+    }
+}

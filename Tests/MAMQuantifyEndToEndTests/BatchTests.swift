@@ -1,0 +1,215 @@
+import Foundation
+import MAMImaging
+import MAMPhantoms
+import MAMTestSupport
+import Testing
+
+/// A generated cohort of 20 small cases, 3 of them broken: a missing post file, a truncated
+/// .nii.gz, an empty tumour (per-structure files).
+struct TestCohort {
+    let folder: String
+    /// Tumours per good case, by case id.
+    var tumours: [String: Int] = [:]
+    static let broken = ["case-04", "case-11", "case-17"]
+
+    init(in folder: String) throws {
+        self.folder = folder
+        let grid = ImageGeometry(size: GridSize(96, 80, 64), spacing: SIMD3(1.2, 1.2, 1.2), origin: SIMD3(-57, -47.4, -37.8))
+        let liver: [Shape] = [.ellipsoid(center: .zero, radii: SIMD3(45, 36, 28), axes: .identity),
+                              .sphere(center: SIMD3(30, 20, 8), radius: 12)]
+        for i in 0..<20 {
+            let id = String(format: "case-%02d", i)
+            let dir = folder + "/" + id
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let count = i % 3 == 0 ? 2 : 1
+            var sample = SampleCase.sphere5mm
+            sample.preGeometry = grid
+            sample.postGeometry = grid
+            sample.liver = liver
+            let centres = [SIMD3<Double>(-15 + Double(i), -5, 3), SIMD3<Double>(20, -12, -6 + Double(i % 5))]
+            sample.tumours = (0..<count).map { .sphere(center: centres[$0], radius: 5 + Double(i % 4)) }
+            sample.ablationZones = (0..<count).map {
+                .sphere(center: centres[$0] + SIMD3(Double(i % 3) - 1, 0, 0), radius: 5 + Double(i % 4) + Double(i % 6))
+            }
+            switch id {
+            case "case-11":  // empty tumour, one mask per file
+                try NIfTIWriter.write(Mask(geometry: grid, repeating: false), to: dir + "/pre_tumour.nii.gz")
+                try NIfTIWriter.write(sample.postLabels.map { $0 == 2 }, to: dir + "/post_ablation_zone.nii.gz")
+                try NIfTIWriter.write(sample.preLabels.map { $0 == 1 }, to: dir + "/pre_liver.nii.gz")
+                try NIfTIWriter.write(sample.postLabels.map { $0 == 1 }, to: dir + "/post_liver.nii.gz")
+            default:
+                try NIfTIWriter.write(sample.preLabels, to: dir + "/pre.nii.gz")
+                if id == "case-04" { continue }  // no post file
+                try NIfTIWriter.write(sample.postLabels, to: dir + "/post.nii.gz")
+                if id == "case-17" {  // truncated
+                    let data = try Data(contentsOf: URL(fileURLWithPath: dir + "/post.nii.gz"))
+                    try data.prefix(data.count / 3).write(to: URL(fileURLWithPath: dir + "/post.nii.gz"))
+                    continue
+                }
+                tumours[id] = count
+            }
+        }
+    }
+}
+
+/// Every file of a batch's output, by relative path, with the timings taken out of reports.
+func outputContents(_ folder: String) throws -> [String: String] {
+    var contents: [String: String] = [:]
+    let enumerator = FileManager.default.enumerator(atPath: folder)!
+    while let path = enumerator.nextObject() as? String {
+        let full = folder + "/" + path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+        let data = try Data(contentsOf: URL(fileURLWithPath: full))
+        if path.hasSuffix(".json") || path.hasSuffix(".jsonl") {
+            contents[path] = withoutTimings(data).replacingOccurrences(of: #""timingsSeconds":\{[^}]*\}"#, with: "",
+                                                                       options: .regularExpression)
+        } else {
+            contents[path] = data.base64EncodedString()
+        }
+    }
+    return contents
+}
+
+@Suite("mam-quantify batch", .serialized)
+final class BatchTests {
+    let folder: TemporaryFolder
+    let cohort: TestCohort
+
+    init() throws {
+        folder = try TemporaryFolder()
+        cohort = try TestCohort(in: folder.file("cohort"))
+    }
+
+    deinit { folder.remove() }
+
+    func batch(_ out: String, _ extra: [String] = []) throws -> Binary.Run {
+        try Binary.run(["batch", cohort.folder, "--out", out, "--jobs", "2"] + extra)
+    }
+
+    @Test("20 cases, 3 broken: 17 reports, 3 error records, every tumour in the summary, exit 4; a re-run skips them all")
+    func cohortRun() throws {
+        let out = folder.file("out")
+        let run = try batch(out)
+        #expect(run.status == 4, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n")
+        #expect(lines.filter { $0.contains(": done, MAM ") }.count == 17)
+        #expect(lines.filter { $0.contains(": FAILED (") }.count == 3)
+        #expect(lines.last == "20 cases: 17 done, 0 up to date, 3 failed; summary: \(out)/summary.csv, reports: \(out)/reports.jsonl")
+        for (id, count) in cohort.tumours {
+            let report = try ReportView.load(out + "/\(id)/report.json")
+            #expect(report.tumours.count == count)
+        }
+        struct Record: Decodable { let reason: String; let exitStatus: Int; let stage: String }
+        var stages: [String: String] = [:]
+        for id in TestCohort.broken {
+            #expect(!FileManager.default.fileExists(atPath: out + "/\(id)/report.json"))
+            let record = try JSONDecoder().decode(Record.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/\(id)/error.json")))
+            #expect(record.exitStatus == 65 && record.stage == "input")
+            stages[id] = record.reason
+        }
+        #expect(stages["case-04"]?.hasPrefix("missing post.nii*") == true)
+        #expect(stages["case-11"]?.hasSuffix("pre_tumour.nii.gz: the tumour mask is empty (no non-zero voxel)") == true)
+        #expect(stages["case-17"]?.contains("truncated") == true)
+        // summary.csv: a header, one row per tumour of the 17 cases, one per failed case, by case id.
+        let csv = try String(contentsOfFile: out + "/summary.csv", encoding: .utf8).split(separator: "\n")
+        let rows = csv.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        #expect(rows.count == cohort.tumours.values.reduce(0, +) + 3)
+        #expect(rows.map { $0[0] } == rows.map { $0[0] }.sorted())
+        for (id, count) in cohort.tumours {
+            #expect(rows.filter { $0[0] == id && $0[1] == "done" && !$0[4].isEmpty }.map { $0[2] } == (1...count).map(String.init))
+        }
+        #expect(Set(rows.filter { $0[1] == "failed" }.map { $0[0] }) == Set(TestCohort.broken))
+        let jsonl = try String(contentsOfFile: out + "/reports.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(jsonl.count == 17)
+        // Re-run: everything up to date, nothing recomputed, same tables.
+        let before = try outputContents(out)
+        let again = try batch(out)
+        #expect(again.status == 4)
+        #expect(again.stdout.split(separator: "\n").filter { $0.contains("up to date, skipped") }.count == 17)
+        #expect(try outputContents(out) == before)
+    }
+
+    @Test("killed part-way (SIGINT, then SIGKILL), re-run: the same files as an uninterrupted run, no partial files",
+          arguments: [SIGINT, SIGKILL])
+    func interrupted(_ signal: Int32) throws {
+        let reference = folder.file("reference")
+        #expect(try batch(reference).status == 4)
+        let out = folder.file("killed")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Binary.path)
+        process.arguments = ["batch", cohort.folder, "--out", out, "--jobs", "2"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Wait until a few cases are done, then kill.
+        let deadline = Date().addingTimeInterval(60)
+        func reports() -> Int {
+            ((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? [])
+                .filter { FileManager.default.fileExists(atPath: out + "/\($0)/report.json") }.count
+        }
+        while reports() < 4, Date() < deadline { usleep(20_000) }
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        #expect(reports() < 17, "the batch finished before it was killed")
+        if signal == SIGINT {
+            #expect(process.terminationStatus == 130)
+        } else {
+            usleep(500_000)  // the orphaned workers notice and end
+        }
+        // Whatever is there is whole: every report and record parses.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? [] {
+            for file in ["report.json", "error.json"] where FileManager.default.fileExists(atPath: out + "/\(name)/\(file)") {
+                #expect((try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/\(name)/\(file)")))) != nil)
+            }
+        }
+        let rerun = try batch(out)
+        #expect(rerun.status == 4)
+        let (got, expected) = (try outputContents(out), try outputContents(reference))
+        #expect(got.keys.sorted() == expected.keys.sorted(), "files differ: \(Set(got.keys).symmetricDifference(expected.keys))")
+        for (path, content) in expected where got[path] != content { Issue.record("\(path) differs from the uninterrupted run") }
+        #expect(!got.keys.contains { $0.contains(".tmp-") })
+    }
+
+    @Test("3 shards plus merge give the same summary as one run")
+    func shards() throws {
+        let whole = folder.file("whole")
+        #expect(try batch(whole).status == 4)
+        let sharded = folder.file("sharded")
+        var seen = 0
+        for k in 1...3 {
+            let run = try batch(sharded, ["--shard", "\(k)/3"])
+            let count = run.stdout.split(separator: "\n").filter { $0.hasPrefix("[") }.count
+            #expect(count > 0 && count < 20)
+            seen += count
+        }
+        #expect(seen == 20)
+        let merge = try Binary.run(["merge", sharded])
+        #expect(merge.status == 0)
+        #expect(merge.stdout.hasPrefix("\(sharded): 17 reports"))
+        let (a, b) = (try outputContents(whole), try outputContents(sharded))
+        #expect(a["summary.csv"] == b["summary.csv"])
+        #expect(a["reports.jsonl"] == b["reports.jsonl"])
+    }
+
+    @Test("--list shows the cases and what is missing; a manifest with relative paths; an empty cohort exits 66")
+    func listingAndManifest() throws {
+        let list = try Binary.run(["batch", cohort.folder, "--out", folder.file("unused"), "--list"])
+        #expect(list.status == 0)
+        #expect(list.stdout.contains("case-04: MISSING: missing post.nii* in \(cohort.folder)/case-04"))
+        #expect(list.stdout.contains("case-11: pre-liver \(cohort.folder)/case-11/pre_liver.nii.gz, pre-tumour \(cohort.folder)/case-11/pre_tumour.nii.gz, post-liver"))
+        #expect(list.stdout.hasSuffix("20 cases, 19 complete, 1 with missing files\n"))
+        #expect(!FileManager.default.fileExists(atPath: folder.file("unused")))
+
+        let manifest = folder.file("cases.csv")
+        try "case_id,pre,post\nfirst,cohort/case-00/pre.nii.gz,cohort/case-00/post.nii.gz\n\"second\",cohort/case-01/pre.nii.gz,cohort/case-01/post.nii.gz\n"
+            .write(toFile: manifest, atomically: true, encoding: .utf8)
+        let run = try Binary.run(["batch", "--manifest", manifest, "--out", folder.file("manifest-out")])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try ReportView.load(folder.file("manifest-out/second/report.json")).tumours.count == 1)
+
+        try FileManager.default.createDirectory(atPath: folder.file("empty"), withIntermediateDirectories: true)
+        let empty = try Binary.run(["batch", folder.file("empty"), "--out", folder.file("empty-out")])
+        #expect(empty.status == 66 && empty.stderr == "error: \(folder.file("empty")): no cases found\n")
+    }
+}
