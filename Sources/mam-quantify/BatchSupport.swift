@@ -60,7 +60,8 @@ final class ProgressDisplay: @unchecked Sendable {
 
     func status(_ p: Batch.Progress) -> String {
         let elapsed = Date().timeIntervalSince(start)
-        let computed = p.done + p.failed
+        // The rate counts the cases analysed, not failures (which are mostly instant).
+        let computed = p.done
         var text = "\(p.done) done, \(p.skipped) up to date, \(p.failed) failed, \(p.remaining) remaining"
         if computed > 0, elapsed > 0 {
             let perMinute = Double(computed) / elapsed * 60
