@@ -44,13 +44,15 @@ let package = Package(
         .target(name: "MAMMargin", dependencies: ["MAMImaging", "MAMDistance"]),
         // Stage 2: rigid registration of the pre liver onto the post liver (ICP, GSL).
         .target(name: "MAMRegistration", dependencies: ["MAMImaging", "MAMMargin", "MAMOptimization"]),
+        // Stage 5: observer agreement (overlap and surface distances).
+        .target(name: "MAMAgreement", dependencies: ["MAMImaging", "MAMDistance"]),
         // Numerical optimisation on GSL (used by registration).
         .target(name: "MAMOptimization", dependencies: ["_CGSL"]),
-        // Stages 1-4 for one case: analysis protocols, the pipeline, the JSON report.
+        // One case end to end (analysis protocols, the stages, the JSON report), one agreement pair.
         .target(
             name: "MAMPipeline",
             dependencies: [
-                "MAMImaging", "MAMMargin", "MAMRegistration", "_COpenSSL",
+                "MAMImaging", "MAMMargin", "MAMRegistration", "MAMAgreement", "_COpenSSL",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
@@ -64,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "mam-quantify",
             dependencies: [
-                "MAMImaging", "MAMPipeline",
+                "MAMImaging", "MAMPipeline", "MAMAgreement",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -78,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "mam-bench",
             dependencies: [
-                "MAMImaging", "MAMDistance", "MAMMargin", "MAMPhantoms", "MAMRegistration", "_CNIfTI",
+                "MAMImaging", "MAMDistance", "MAMMargin", "MAMPhantoms", "MAMRegistration", "MAMAgreement", "_CNIfTI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -92,6 +94,7 @@ let package = Package(
         .testTarget(name: "MAMDistanceTests", dependencies: ["MAMDistance", "MAMImaging", "MAMTestSupport"]),
         .testTarget(name: "MAMMarginTests", dependencies: ["MAMMargin", "MAMImaging", "MAMPhantoms", "MAMTestSupport"]),
         .testTarget(name: "MAMRegistrationTests", dependencies: ["MAMRegistration", "MAMImaging", "MAMPhantoms", "MAMTestSupport"]),
+        .testTarget(name: "MAMAgreementTests", dependencies: ["MAMAgreement", "MAMImaging", "MAMPhantoms", "MAMTestSupport"]),
         .testTarget(name: "MAMPipelineTests", dependencies: ["MAMPipeline", "MAMImaging", "MAMTestSupport"]),
         // End to end: runs the built mam-quantify executable on sample cases and phantoms.
         .testTarget(
