@@ -45,7 +45,7 @@ let package = Package(
         // Stage 2: rigid registration of the pre liver onto the post liver (ICP, GSL).
         .target(name: "MAMRegistration", dependencies: ["MAMImaging", "MAMMargin", "MAMOptimization"]),
         // Stage 5: observer agreement (overlap and surface distances).
-        .target(name: "MAMAgreement", dependencies: ["MAMImaging", "MAMDistance"]),
+        .target(name: "MAMAgreement", dependencies: ["MAMImaging", "MAMDistance", "_CGSL"]),
         // Numerical optimisation on GSL (used by registration).
         .target(name: "MAMOptimization", dependencies: ["_CGSL"]),
         // One case end to end (analysis protocols, the stages, the JSON report), one agreement pair.
