@@ -1,6 +1,7 @@
 public import Foundation
 import MAMAgreement
-import MAMImaging
+public import MAMImaging
+import MAMRegistration
 
 /// The JSON report of `mam-quantify agreement A B` (Docs/agreement.md; schema
 /// Docs/agreement.schema.json): per label, overlap, volumes and surface distances.
@@ -40,6 +41,8 @@ public struct AgreementReport: Codable, Sendable {
     public var inputs: [Input]
     /// True when B was resampled onto A's grid (nearest neighbour in world space).
     public var bResampledOntoA: Bool
+    /// The transform file mapping A's world to B's world, when the scans differ; else null.
+    @Null public var transform: String?
     public var labels: [LabelMetrics]
     public var timingsSeconds: Double
 }
@@ -49,8 +52,16 @@ public enum AgreementPair {
     /// Reads `a` and `b`, puts B on A's grid when the grids differ, and compares every label
     /// value present in either (or `labels` when given). Any non-zero value counts for a file
     /// with one label only.
-    public static func run(a pathA: String, b pathB: String, labels wanted: [Int]?, toleranceMM: Double)
-        throws(PipelineError) -> AgreementReport {
+    public static func run(a pathA: String, b pathB: String, labels wanted: [Int]?, toleranceMM: Double,
+                           transformFile: String? = nil) throws(PipelineError) -> AgreementReport {
+        var transform = Affine3D.identity
+        if let transformFile {
+            do {
+                transform = try ITKTransformFile.read(transformFile)
+            } catch {
+                throw .input(FileManager.default.fileExists(atPath: transformFile) ? "\(error)" : "\(transformFile): no such file")
+            }
+        }
         let start = ContinuousClock.now
         let reader = NIfTIReader()
         let images: [Result<NIfTIImage, ImageIOError>] = concurrentMap([pathA, pathB]) { path in
@@ -76,12 +87,12 @@ public enum AgreementPair {
         let binary = wanted == nil && valuesA.count <= 1 && valuesB.count <= 1
         let labels = binary ? (valuesA.isEmpty && valuesB.isEmpty ? [] : [1]) : (wanted ?? Set(valuesA + valuesB).sorted())
         guard !labels.isEmpty else { throw .input("\(pathA), \(pathB): both masks are empty (no non-zero voxel)") }
-        let resample = !a.geometry.isSamePhysicalSpace(as: b.geometry)
+        let resample = transformFile != nil || !a.geometry.isSamePhysicalSpace(as: b.geometry)
         var results: [AgreementReport.LabelMetrics] = []
         for label in labels {
             let maskA = mask(a, binary ? valuesA : [label])
             var maskB = mask(b, binary ? valuesB : [label])
-            if resample { maskB = SegmentationAgreement.resampled(maskB, onto: a.geometry) }
+            if resample { maskB = SegmentationAgreement.resampled(maskB, onto: a.geometry, transform: transform) }
             let m = SegmentationAgreement.compare(maskA, maskB, toleranceMM: toleranceMM)
             results.append(.init(label: label, dice: m.dice, jaccard: m.jaccard, volumeAML: m.volumeAML, volumeBML: m.volumeBML,
                                  volumeDifferenceML: m.volumeDifferenceML, volumeDifferencePercent: m.volumeDifferencePercent,
@@ -98,7 +109,7 @@ public enum AgreementPair {
         }
         return AgreementReport(schemaVersion: AgreementReport.currentSchemaVersion,
                                tool: .init(name: "mam-quantify", version: toolVersion), inputs: inputs,
-                               bResampledOntoA: resample, labels: results, timingsSeconds: seconds(since: start))
+                               bResampledOntoA: resample, transform: transformFile, labels: results, timingsSeconds: seconds(since: start))
     }
 
     static func nonZero(_ counts: [Int: Int]) -> [Int] { counts.filter { $0.key != 0 && $0.value > 0 }.keys.sorted() }

@@ -10,7 +10,8 @@ struct AgreementCommand: ParsableCommand {
             A and B are masks or label maps (two observers, or one observer twice). Label maps \
             are compared label by label; two binary masks as one structure. Distances are in mm \
             with each grid's spacing. When the grids differ, B is resampled onto A's grid by \
-            nearest neighbour in world coordinates (Docs/agreement.md).
+            nearest neighbour in world coordinates (through --transform when they come from two \
+            scans; Docs/agreement.md).
 
             Example:
               mam-quantify agreement observer1/tumour.nii.gz observer2/tumour.nii.gz --out agreement.json
@@ -32,6 +33,10 @@ struct AgreementCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Tolerance of the surface Dice, mm.", valueName: "mm"))
     var toleranceMM: Double = 2
 
+    @Option(help: ArgumentHelp("A and B come from two scans: this ITK .tfm maps A's world to B's (as pre_to_post.tfm does for A = pre, B = post).",
+                               valueName: "file"))
+    var transform: String?
+
     @Option(help: ArgumentHelp("Write the JSON report to this file.", valueName: "file"))
     var out: String?
 
@@ -44,7 +49,8 @@ struct AgreementCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let report = try AgreementPair.run(a: a, b: b, labels: labels.isEmpty ? nil : labels, toleranceMM: toleranceMM)
+            let report = try AgreementPair.run(a: a, b: b, labels: labels.isEmpty ? nil : labels, toleranceMM: toleranceMM,
+                                               transformFile: transform)
             let data = try report.jsonData()
             if let out {
                 do {
@@ -76,6 +82,120 @@ struct AgreementCommand: ParsableCommand {
             if let s = m.surfaceDice { line += String(format: ", surface Dice at %g mm %.4f", m.toleranceMM, s) }
             if let reason = m.distancesUndefinedReason { line += " (\(reason))" }
             lines.append(line)
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+struct AgreementCohortCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agreement-cohort",
+        abstract: "Observer agreement over a cohort: metric summaries, and for full cases ICC, Bland-Altman and kappa of the MAM.",
+        discussion: """
+            COHORT holds one sub-folder per case with a.nii.gz and b.nii.gz (two segmentations of \
+            one scan) or a_pre, a_post, b_pre, b_post (.nii.gz). Or --manifest pairs observer A \
+            with observer B (or session 1 with session 2) per case: a CSV with the columns case_id, a, b (two segmentations of one scan) or case_id, a_pre, \
+            a_post, b_pre, b_post (each observer's full case: their pre and post label maps). \
+            Full cases also go through the margin pipeline for each observer; a case's MAM is its \
+            smallest tumour margin. Writes into the output folder: agreement-cohort.json (mean, \
+            SD, median, range of each metric per structure; ICC(2,1) and ICC(3,1) with 95% \
+            confidence intervals, Bland-Altman bias and limits of agreement, Cohen's kappa of \
+            the protocol's margin categories), agreement-cohort.csv (one row per case and \
+            structure), dice.svg and, for full cases, bland-altman.svg and cases/<case>/a|b/.
+
+            Example:
+              mam-quantify agreement-cohort observers/ --out agreement/
+              mam-quantify agreement-cohort --manifest observers.csv --out agreement/
+
+            Exit status: 0 done; 4 some pairs failed (listed in the JSON); 66 nothing could run; \
+            64 bad usage; 78 invalid protocol.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Cohort folder: one sub-folder per case with a.nii.gz and b.nii.gz, or a_pre, a_post, b_pre, b_post.",
+                                 valueName: "cohort"))
+    var cohort: String?
+
+    @Option(help: ArgumentHelp("CSV pairing the observers' files, instead of a cohort folder.", valueName: "file"))
+    var manifest: String?
+
+    func validate() throws {
+        guard (cohort == nil) != (manifest == nil) else { throw ValidationError("give a cohort folder or --manifest, one of them") }
+    }
+
+    @Option(help: ArgumentHelp("Output folder.", valueName: "folder"))
+    var out: String
+
+    @Option(help: ArgumentHelp("Analysis protocol for the margins: a built-in name or a YAML file.", valueName: "name|file"))
+    var `protocol` = AnalysisProtocol.defaultName
+
+    @Option(help: ArgumentHelp("Tolerance of the surface Dice, mm.", valueName: "mm"))
+    var toleranceMM: Double = 2
+
+    func run() throws {
+        let analysisProtocol: AnalysisProtocol
+        do {
+            analysisProtocol = try AnalysisProtocol.resolve(self.protocol)
+        } catch {
+            printError(error.description)
+            throw ExitCode(ExitStatus.invalidProtocol)
+        }
+        let pairs: [AgreementCase]
+        do {
+            pairs = try manifest.map { try AgreementCohort.manifest($0) } ?? AgreementCohort.discover(cohort!)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(BatchExit.nothingRan)
+        }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let (report, rows) = AgreementCohort.run(pairs, analysisProtocol: analysisProtocol, toleranceMM: toleranceMM,
+                                                 casesFolder: out + "/cases") { id, failure in
+            print(failure.map { "\(id): FAILED: \($0)" } ?? "\(id): done")
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try CohortSummary.writeAtomically(encoder.encode(report) + Data("\n".utf8), to: out + "/agreement-cohort.json")
+        try CohortSummary.writeAtomically(Data(AgreementCohort.csv(rows).utf8), to: out + "/agreement-cohort.csv")
+        let structures = Array(Set(rows.map(\.structure))).sorted()
+        let dice = structures.map { s in (s, rows.filter { $0.structure == s }.map(\.metrics.dice)) }
+        if !dice.isEmpty {
+            try CohortSummary.writeAtomically(Data(AgreementPlots.dice(dice).utf8), to: out + "/dice.svg")
+        }
+        var mams: [(a: Double, b: Double)] = []
+        var seen = Set<String>()
+        for r in rows where seen.insert(r.caseId).inserted {
+            if let a = r.mamA, let b = r.mamB { mams.append((a, b)) }
+        }
+        if let ba = report.margins?.blandAltman {
+            try CohortSummary.writeAtomically(Data(AgreementPlots.blandAltman(mams, ba).utf8), to: out + "/bland-altman.svg")
+        }
+        print(Self.summary(report))
+        if report.pairs == 0 { throw ExitCode(BatchExit.nothingRan) }
+        if !report.failures.isEmpty { throw ExitCode(BatchExit.someFailed) }
+    }
+
+    static func summary(_ r: AgreementCohortReport) -> String {
+        var lines = ["\(r.pairs) pairs analysed, \(r.failures.count) failed"]
+        for s in r.structures {
+            if let d = s.dice {
+                lines.append(String(format: "%@: Dice mean %.3f (SD %.3f), median %.3f, range %.3f-%.3f", s.structure, d.mean, d.sd ?? 0,
+                                    d.median, d.minimum, d.maximum))
+            }
+        }
+        if let m = r.margins {
+            if let icc = m.intraclassCorrelation {
+                lines.append(String(format: "MAM ICC(2,1) %.3f (95%% CI %.3f to %.3f), ICC(3,1) %.3f (%.3f to %.3f), %d cases",
+                                    icc.icc21.value, icc.icc21.lower ?? .nan, icc.icc21.upper ?? .nan,
+                                    icc.icc31.value, icc.icc31.lower ?? .nan, icc.icc31.upper ?? .nan, m.pairs))
+            }
+            if let ba = m.blandAltman {
+                lines.append(String(format: "MAM Bland-Altman: bias %.2f mm, limits of agreement %.2f to %.2f mm",
+                                    ba.biasMM, ba.lowerLimitMM, ba.upperLimitMM))
+            }
+            if let k = m.categoryKappa {
+                lines.append("MAM categories: kappa " + (k.kappa.map { String(format: "%.3f", $0) } ?? "undefined")
+                             + ", linear weighted " + (k.linearWeightedKappa.map { String(format: "%.3f", $0) } ?? "undefined"))
+            }
         }
         return lines.joined(separator: "\n")
     }

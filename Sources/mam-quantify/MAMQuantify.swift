@@ -19,7 +19,7 @@ struct MAMQuantify: ParsableCommand {
               mam-quantify SampleCases/sphere-5mm/pre.nii.gz SampleCases/sphere-5mm/post.nii.gz
             """,
         version: toolVersion,
-        subcommands: [Analyse.self, BatchCommand.self, Merge.self, AgreementCommand.self, Describe.self, Protocols.self],
+        subcommands: [Analyse.self, BatchCommand.self, Merge.self, AgreementCommand.self, AgreementCohortCommand.self, Describe.self, Protocols.self],
         defaultSubcommand: Analyse.self
     )
 }

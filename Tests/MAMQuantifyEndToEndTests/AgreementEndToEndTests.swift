@@ -1,5 +1,10 @@
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import MAMImaging
+import MAMPhantoms
+import MAMRegistration
 import MAMTestSupport
 import Testing
 
@@ -23,6 +28,18 @@ struct AgreementEndToEndTests {
         // Binary masks on different grids: B is resampled onto A's grid.
         let json = try Binary.run(["agreement", sample[3].pre, sample[3].post, "--label", "1", "--json"])
         #expect(json.status == 0 && json.stdout.contains("\"bResampledOntoA\" : true"))
+        // Two scans of a patient who moved: through the true transform the livers (label 1)
+        // coincide up to the two grids' voxelisation; without it they do not.
+        let expected = try sample[3].expected()
+        try ITKTransformFile.write(preToPost: try #require(Affine3D(matrix4x4: expected.preToPostMM)), to: folder.file("truth.tfm"))
+        func liverDice(_ extra: [String]) throws -> Double {
+            let run = try Binary.run(["agreement", sample[3].pre, sample[3].post, "--label", "1", "--json"] + extra)
+            #expect(run.status == 0, "\(run.stderr)")
+            struct R: Decodable { struct L: Decodable { let dice: Double }; let labels: [L] }
+            return try JSONDecoder().decode(R.self, from: run.stdoutData).labels[0].dice
+        }
+        let (moved, unmoved) = (try liverDice(["--transform", folder.file("truth.tfm")]), try liverDice([]))
+        #expect(moved > 0.95 && unmoved < 0.85, "Dice \(moved) with the transform, \(unmoved) without")
     }
 
     @Test("a missing file: exit 65, one line naming it, no report")
@@ -32,5 +49,93 @@ struct AgreementEndToEndTests {
         let run = try Binary.run(["agreement", folder.file("nope.nii.gz"), SampleCaseFiles.all[0].pre, "--out", folder.file("a.json")])
         #expect(run.status == 65 && run.stderr == "error: \(folder.file("nope.nii.gz")): no such file\n")
         #expect(!FileManager.default.fileExists(atPath: folder.file("a.json")))
+    }
+}
+
+@Suite("mam-quantify agreement-cohort end to end")
+struct AgreementCohortEndToEndTests {
+    @Test("6 full cases per observer: metric summaries, MAM ICC, Bland-Altman bias near the built-in -0.5 mm, kappa, CSV, SVG")
+    func fullCases() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let grid = ImageGeometry(size: GridSize(80, 70, 60), spacing: SIMD3(1, 1, 1), origin: SIMD3(-40, -35, -30))
+        var manifest = "case_id,a_pre,a_post,b_pre,b_post\n"
+        for i in 0..<6 {
+            var sample = SampleCase.sphere5mm
+            sample.preGeometry = grid
+            sample.postGeometry = grid
+            sample.liver = [.ellipsoid(center: .zero, radii: SIMD3(36, 30, 25), axes: .identity),
+                            .sphere(center: SIMD3(20, 18, 8), radius: 10)]
+            let centre = SIMD3<Double>(-8 + 2 * Double(i), 3, -2)
+            sample.tumours = [.sphere(center: centre, radius: 6)]
+            // Observer A's zone gives MAMs from -1 to 9 mm; observer B draws it 0.5 mm smaller.
+            let zone = 5 + 2 * Double(i)
+            for (observer, radius) in [("a", zone), ("b", zone - 0.5)] {
+                sample.ablationZones = [.sphere(center: centre + SIMD3(0, 0, 0), radius: radius)]
+                try NIfTIWriter.write(sample.preLabels, to: folder.file("\(observer)\(i)_pre.nii.gz"))
+                try NIfTIWriter.write(sample.postLabels, to: folder.file("\(observer)\(i)_post.nii.gz"))
+            }
+            manifest += "c\(i),a\(i)_pre.nii.gz,a\(i)_post.nii.gz,b\(i)_pre.nii.gz,b\(i)_post.nii.gz\n"
+        }
+        try manifest.write(toFile: folder.file("observers.csv"), atomically: true, encoding: .utf8)
+        let out = folder.file("out")
+        let run = try Binary.run(["agreement-cohort", "--manifest", folder.file("observers.csv"), "--out", out])
+        #expect(run.status == 0, "\(run.stderr)")
+        struct Report: Decodable {
+            struct Margins: Decodable {
+                struct ICC: Decodable { struct E: Decodable { let value: Double; let lower: Double?; let upper: Double? }; let icc21: E; let icc31: E }
+                struct BA: Decodable { let biasMM: Double; let lowerLimitMM: Double; let upperLimitMM: Double }
+                struct Kappa: Decodable { let kappa: Double? }
+                let pairs: Int
+                let intraclassCorrelation: ICC?
+                let blandAltman: BA?
+                let categoryKappa: Kappa?
+            }
+            struct Structure: Decodable { struct S: Decodable { let n: Int; let mean: Double }; let structure: String; let dice: S? }
+            let pairs: Int
+            let margins: Margins?
+            let structures: [Structure]
+        }
+        let report = try JSONDecoder().decode(Report.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/agreement-cohort.json")))
+        #expect(report.pairs == 6)
+        let m = try #require(report.margins)
+        #expect(m.pairs == 6)
+        // MAM_B - MAM_A = -0.5 mm by construction; each MAM is within 0.5 mm of its analytic value.
+        let ba = try #require(m.blandAltman)
+        #expect(abs(ba.biasMM + 0.5) < 0.3, "bias \(ba.biasMM)")
+        let icc = try #require(m.intraclassCorrelation)
+        #expect(icc.icc31.value > 0.95 && icc.icc21.value > 0.9 && icc.icc21.lower! < icc.icc21.value)
+        #expect(m.categoryKappa?.kappa != nil)
+        // Tumours are identical: pre label 2 Dice 1 in all 6 pairs.
+        #expect(report.structures.first { $0.structure == "pre label 2" }?.dice?.mean == 1)
+        let csv = try String(contentsOfFile: out + "/agreement-cohort.csv", encoding: .utf8).split(separator: "\n")
+        #expect(csv.count == 1 + 6 * 4)
+        for svg in ["bland-altman.svg", "dice.svg"] {
+            let parser = XMLParser(data: try Data(contentsOf: URL(fileURLWithPath: out + "/" + svg)))
+            #expect(parser.parse(), "\(svg) is not well-formed XML")
+        }
+    }
+
+    @Test("a cohort folder of segmentation pairs (a.nii.gz, b.nii.gz per case); a case folder lacking them is named")
+    func folder() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let samples = SampleCaseFiles.all
+        for (i, (a, b)) in [(samples[0].pre, samples[1].pre), (samples[0].post, samples[1].post)].enumerated() {
+            let dir = folder.file("cohort/case\(i)")
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: a, toPath: dir + "/a.nii.gz")
+            try FileManager.default.copyItem(atPath: b, toPath: dir + "/b.nii.gz")
+        }
+        let run = try Binary.run(["agreement-cohort", folder.file("cohort"), "--out", folder.file("out")])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.hasPrefix("case0: done\ncase1: done\n2 pairs analysed, 0 failed"))
+        // sphere-5mm and negative-margin share their pre label maps: Dice 1 for both labels.
+        let csv = try String(contentsOfFile: folder.file("out/agreement-cohort.csv"), encoding: .utf8)
+        #expect(csv.contains("case0,label 2,1.0,1.0,"))
+        #expect(!FileManager.default.fileExists(atPath: folder.file("out/bland-altman.svg")))
+        try FileManager.default.createDirectory(atPath: folder.file("cohort/case2"), withIntermediateDirectories: true)
+        let bad = try Binary.run(["agreement-cohort", folder.file("cohort"), "--out", folder.file("out2")])
+        #expect(bad.status == 66 && bad.stderr.hasPrefix("error: \(folder.file("cohort/case2")): needs a.nii.gz and b.nii.gz"))
     }
 }
