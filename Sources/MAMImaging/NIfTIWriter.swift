@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 internal import _CNIfTI
 
 /// Writes NIfTI files that other tools overlay exactly on the inputs.
@@ -163,6 +163,17 @@ public enum AtomicFile {
         } catch {
             unlink(temporary)
             throw error
+        }
+    }
+}
+
+extension AtomicFile {
+    /// Writes `data` to `path` whole or not at all.
+    public static func write(_ data: Data, to path: String) throws(ImageIOError) {
+        try write(to: path) { (temporary) throws(ImageIOError) in
+            guard FileManager.default.createFile(atPath: temporary, contents: data) else {
+                throw ImageIOError(path: path, problem: .writeFailed(reason: "cannot create \(temporary)"))
+            }
         }
     }
 }

@@ -66,10 +66,9 @@ public enum CasePipeline {
         var preToPost = Affine3D.identity
         var method = "none"
         switch request.alignment {
-        case .transformFile(let path):
+        case .transformFile:
             preToPost = loaded.transform!
             method = "transform-file"
-            _ = path
         case .identity:
             break
         case .protocolDefault where proto.registers:
@@ -152,12 +151,7 @@ public enum CasePipeline {
             } catch {
                 throw ImageIOError(path: folder + "/" + FileName.report, problem: .writeFailed(reason: "JSON encoding: \(error)"))
             }
-            let path = folder + "/" + FileName.report
-            try AtomicFile.write(to: path) { (temporary) throws(ImageIOError) in
-                guard FileManager.default.createFile(atPath: temporary, contents: json) else {
-                    throw ImageIOError(path: path, problem: .writeFailed(reason: "cannot create the file"))
-                }
-            }
+            try AtomicFile.write(json, to: folder + "/" + FileName.report)
             return (report, json)
         } catch {
             throw PipelineError(stage: .output, exitStatus: ExitStatus.cannotWrite, message: error.description)

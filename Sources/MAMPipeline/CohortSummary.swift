@@ -120,10 +120,6 @@ public enum CohortSummary {
 
     /// Writes `data` to `path` through a temporary file in the same folder and a rename.
     public static func writeAtomically(_ data: Data, to path: String) throws {
-        try AtomicFile.write(to: path) { (temporary) throws(ImageIOError) in
-            guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-                throw ImageIOError(path: path, problem: .writeFailed(reason: "cannot create the file"))
-            }
-        }
+        try AtomicFile.write(data, to: path)
     }
 }

@@ -38,12 +38,7 @@ public enum ITKTransformFile {
 
     /// Writes the file atomically.
     public static func write(preToPost: Affine3D, to path: String) throws(ImageIOError) {
-        let data = Data(text(preToPost: preToPost).utf8)
-        try AtomicFile.write(to: path) { (temporary) throws(ImageIOError) in
-            guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-                throw ImageIOError(path: path, problem: .writeFailed(reason: "cannot create \(temporary)"))
-            }
-        }
+        try AtomicFile.write(Data(text(preToPost: preToPost).utf8), to: path)
     }
 
     /// Reads an affine (or rigid / Euler) transform written by ITK, SimpleITK or 3D Slicer and

@@ -26,11 +26,7 @@ struct MAMPhantomsCommand: ParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             let json = try encoder.encode(expected) + Data("\n".utf8)
-            try AtomicFile.write(to: folder + "/expected.json") { (temporary) throws(ImageIOError) in
-                guard FileManager.default.createFile(atPath: temporary, contents: json) else {
-                    throw ImageIOError(path: folder + "/expected.json", problem: .writeFailed(reason: "cannot create file"))
-                }
-            }
+            try AtomicFile.write(json, to: folder + "/expected.json")
             print("wrote \(folder): \(sample.summary)")
         }
     }

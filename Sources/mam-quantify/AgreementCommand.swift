@@ -133,13 +133,7 @@ struct AgreementCohortCommand: ParsableCommand {
     var toleranceMM: Double = 2
 
     func run() throws {
-        let analysisProtocol: AnalysisProtocol
-        do {
-            analysisProtocol = try AnalysisProtocol.resolve(self.protocol)
-        } catch {
-            printError(error.description)
-            throw ExitCode(ExitStatus.invalidProtocol)
-        }
+        let analysisProtocol = try resolveProtocol(self.protocol)
         let pairs: [AgreementCase]
         do {
             pairs = try manifest.map { try AgreementCohort.manifest($0) } ?? AgreementCohort.discover(cohort!)

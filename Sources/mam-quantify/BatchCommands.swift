@@ -79,13 +79,7 @@ struct BatchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let analysisProtocol: AnalysisProtocol
-        do {
-            analysisProtocol = try AnalysisProtocol.resolve(self.protocol)
-        } catch {
-            printError(error.description)
-            throw ExitCode(ExitStatus.invalidProtocol)
-        }
+        let analysisProtocol = try resolveProtocol(self.protocol)
         var cases: [CohortCase]
         do {
             cases = try manifest.map { try Cohort.manifest($0) } ?? Cohort.discover(cohort!, patterns: analysisProtocol.files)

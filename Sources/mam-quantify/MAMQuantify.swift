@@ -29,6 +29,16 @@ func printError(_ message: String) {
     FileHandle.standardError.write(Data("error: \(message)\n".utf8))
 }
 
+/// The protocol named on the command line, or the exit for an unknown or invalid one.
+func resolveProtocol(_ nameOrPath: String) throws -> AnalysisProtocol {
+    do {
+        return try AnalysisProtocol.resolve(nameOrPath)
+    } catch {
+        printError(error.description)
+        throw ExitCode(ExitStatus.invalidProtocol)
+    }
+}
+
 struct Describe: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Read NIfTI images and describe their geometry and labels.",
@@ -105,11 +115,7 @@ struct Protocols: ParsableCommand {
             try FileManager.default.createDirectory(atPath: write, withIntermediateDirectories: true)
             for (name, text) in AnalysisProtocol.builtInTexts {
                 let path = write + "/" + name + ".yaml"
-                try AtomicFile.write(to: path) { (temporary) throws(ImageIOError) in
-                    guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8)) else {
-                        throw ImageIOError(path: path, problem: .writeFailed(reason: "cannot create the file"))
-                    }
-                }
+                try AtomicFile.write(Data(text.utf8), to: path)
                 print("wrote \(path)")
             }
             return
