@@ -12,7 +12,9 @@ struct NibabelCrossCheckTests {
 
     @Test("every .nii/.nii.gz in nibabel's own test data")
     func nibabelTestData() throws {
-        let entries = try ReferenceTools.nibabel("testdata")
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let entries = try ReferenceTools.nibabel("testdata", in: folder)
         #expect(entries.count >= 8, "nibabel ships 8 such files in version 5.x")
         var volumes = 0
         for entry in entries {
@@ -24,7 +26,9 @@ struct NibabelCrossCheckTests {
 
     @Test("files nibabel writes: every datatype, scaling, qform-only, pixdim-only, NIfTI-2, big-endian, 4-D")
     func nibabelWrittenFiles() throws {
-        let entries = try ReferenceTools.nibabel("make")
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let entries = try ReferenceTools.nibabel("make", in: folder)
         #expect(entries.count == 18)
         for entry in entries { try check(entry) }
         let sources = try Set(entries.map { try NIfTIReader().read($0.path).geometrySource })

@@ -83,7 +83,7 @@ struct RoundTripTests {
                 written[path] = try NIfTIReader().read(path)
             }
         }
-        let entries = try ReferenceTools.nibabel("describe", written.keys.sorted())
+        let entries = try ReferenceTools.nibabel("describe", written.keys.sorted(), in: folder)
         #expect(entries.count == written.count)
         for entry in entries {
             let image = try #require(written[entry.path])

@@ -68,10 +68,10 @@ public enum ReferenceTools {
         }
     }
 
-    /// Runs nibabel_view.py in `mode` with its output folder in a fresh temporary folder.
-    public static func nibabel(_ mode: String, _ arguments: [String] = []) throws -> [NibabelEntry] {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("mamq-nibabel-\(UUID().uuidString)").path
-        return try JSONDecoder().decode([NibabelEntry].self, from: run("nibabel_view.py", [mode, out] + arguments))
+    /// Runs nibabel_view.py in `mode`, its output (files and values) going into `folder`, which
+    /// the caller removes when done with the entries.
+    public static func nibabel(_ mode: String, _ arguments: [String] = [], in folder: TemporaryFolder) throws -> [NibabelEntry] {
+        try JSONDecoder().decode([NibabelEntry].self, from: run("nibabel_view.py", [mode, folder.file("nibabel")] + arguments))
     }
 }
 
