@@ -8,6 +8,10 @@ struct MAMQuantify: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mam-quantify",
         abstract: "Minimal ablation margin (MAM) after thermal ablation of liver tumours.",
+        usage: """
+            mam-quantify PRE POST [--protocol <name|file>] [--out <folder>] [--json] [--quiet]
+            mam-quantify <subcommand> ...   (batch, merge, agreement, agreement-cohort, describe, protocols)
+            """,
         discussion: """
             Measures, for every tumour, how much ablated tissue surrounds it: the smallest \
             distance (mm) from the tumour surface to the edge of the ablation zone, after \
@@ -17,6 +21,8 @@ struct MAMQuantify: ParsableCommand {
 
             Example:
               mam-quantify SampleCases/sphere-5mm/pre.nii.gz SampleCases/sphere-5mm/post.nii.gz
+
+            `mam-quantify help analyse` explains the options and the exit codes.
             """,
         version: toolVersion,
         subcommands: [Analyse.self, BatchCommand.self, Merge.self, AgreementCommand.self, AgreementCohortCommand.self, Describe.self, Protocols.self],
