@@ -3,6 +3,8 @@ public import Foundation
 /// The JSON report of one case (Docs/report.md; schema Docs/report.schema.json). Every key
 /// is always present; a value that cannot be defined is null and the reason is given next to
 /// it (`message`, `reason`). Units are part of the key names. No NaN or infinity anywhere.
+/// Its types mirror the engine's results (SurfaceMarginStatistics, RegistrationQuality, ...)
+/// on purpose: the report is a versioned format that must not change when a library type does.
 public struct CaseReport: Codable, Sendable, Equatable {
     /// Changes when a key is added (minor) or changed or removed (major).
     public static let currentSchemaVersion = "1.0.0"
