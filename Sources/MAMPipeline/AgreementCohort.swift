@@ -113,24 +113,15 @@ public enum AgreementCohort {
     /// The pairs of a manifest CSV: `case_id, a, b` or `case_id, a_pre, a_post, b_pre, b_post`
     /// (relative paths from the manifest's folder).
     public static func manifest(_ path: String) throws(CohortError) -> [AgreementCase] {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw CohortError(description: "\(path): no such manifest, or not UTF-8 text")
-        }
-        let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        var rows = text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.isEmpty && !$0.hasPrefix("#") }
-        guard !rows.isEmpty else { throw CohortError(description: "\(path): the manifest is empty") }
-        let header = Cohort.fields(rows.removeFirst())
+        let (header, rows) = try Cohort.table(path)
         let full = ["case_id", "a_pre", "a_post", "b_pre", "b_post"], plain = ["case_id", "a", "b"]
         guard Set(header) == Set(full) || Set(header) == Set(plain) else {
-            throw CohortError(description: "\(path): line 1: the columns must be case_id, a, b or case_id, a_pre, a_post, b_pre, b_post")
+            throw CohortError(description: "\(path): header: the columns must be case_id, a, b or case_id, a_pre, a_post, b_pre, b_post")
         }
-        return try rows.enumerated().map { (offset, row) throws(CohortError) -> AgreementCase in
-            let values = Cohort.fields(row)
-            guard values.count == header.count, values.allSatisfy({ !$0.isEmpty }) else {
-                throw CohortError(description: "\(path): line \(offset + 2): expected \(header.count) non-empty fields")
+        return try rows.map { (line, column) throws(CohortError) -> AgreementCase in
+            guard column.count == header.count else {
+                throw CohortError(description: "\(path): line \(line): expected \(header.count) non-empty fields")
             }
-            var column: [String: String] = [:]
-            for (key, value) in zip(header, values) { column[key] = key == "case_id" || value.hasPrefix("/") ? value : base + "/" + value }
             let id = column["case_id"]!
             if header.count == 3 { return AgreementCase(id: id, files: .segmentations(a: column["a"]!, b: column["b"]!)) }
             return AgreementCase(id: id, files: .fullCases(aPre: column["a_pre"]!, aPost: column["a_post"]!,

@@ -84,38 +84,23 @@ public enum Cohort {
     /// and `post` or `pre_tumour` and `post_ablation_zone` (plus optional `pre_liver` and
     /// `post_liver`). Relative paths are relative to the manifest's folder. Sorted by case id.
     public static func manifest(_ path: String) throws(CohortError) -> [CohortCase] {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw CohortError(description: "\(path): no such manifest, or not UTF-8 text")
-        }
-        let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        var rows = text.split(whereSeparator: \.isNewline).map(String.init)
-            .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty && !$0.hasPrefix("#") }
-        guard !rows.isEmpty else { throw CohortError(description: "\(path): the manifest is empty") }
-        let header = fields(rows.removeFirst())
+        let (header, rows) = try table(path)
         let known = ["case_id", "pre", "post", "pre_liver", "pre_tumour", "post_liver", "post_ablation_zone"]
         if let unknown = header.first(where: { !known.contains($0) }) {
-            throw CohortError(description: "\(path): line 1: unknown column \(unknown) (known: \(known.joined(separator: ", ")))")
+            throw CohortError(description: "\(path): header: unknown column \(unknown) (known: \(known.joined(separator: ", ")))")
         }
         guard header.contains("case_id"),
               (header.contains("pre") && header.contains("post"))
                 || (header.contains("pre_tumour") && header.contains("post_ablation_zone")) else {
-            throw CohortError(description: "\(path): line 1: the header needs case_id and either pre, post or pre_tumour, post_ablation_zone")
+            throw CohortError(description: "\(path): the header needs case_id and either pre, post or pre_tumour, post_ablation_zone")
         }
         var cases: [CohortCase] = []
         var seen = Set<String>()
-        for (offset, row) in rows.enumerated() {
-            let values = fields(row)
-            guard values.count == header.count else {
-                throw CohortError(description: "\(path): line \(offset + 2): \(values.count) fields, the header has \(header.count)")
-            }
-            var column: [String: String] = [:]
-            for (key, value) in zip(header, values) where !value.isEmpty {
-                column[key] = key == "case_id" || value.hasPrefix("/") ? value : base + "/" + value
-            }
+        for (line, column) in rows {
             guard let id = column["case_id"], id.range(of: "^[A-Za-z0-9._-]+$", options: .regularExpression) != nil else {
-                throw CohortError(description: "\(path): line \(offset + 2): case_id must be letters, digits, '.', '_' or '-'")
+                throw CohortError(description: "\(path): line \(line): case_id must be letters, digits, '.', '_' or '-'")
             }
-            guard seen.insert(id).inserted else { throw CohortError(description: "\(path): line \(offset + 2): case \(id) listed twice") }
+            guard seen.insert(id).inserted else { throw CohortError(description: "\(path): line \(line): case \(id) listed twice") }
             if let pre = column["pre"], let post = column["post"] {
                 cases.append(CohortCase(id: id, images: .labelMaps(pre: pre, post: post), problem: nil))
             } else if let tumour = column["pre_tumour"], let zone = column["post_ablation_zone"] {
@@ -123,10 +108,38 @@ public enum Cohort {
                                                                     postLiver: column["post_liver"], postAblationZone: zone),
                                         problem: nil))
             } else {
-                cases.append(CohortCase(id: id, images: nil, problem: "the manifest names no complete set of files (line \(offset + 2))"))
+                cases.append(CohortCase(id: id, images: nil, problem: "the manifest names no complete set of files (line \(line))"))
             }
         }
         return cases.sorted { $0.id < $1.id }
+    }
+
+    /// A CSV file with a header row: the header's column names, and per row its line number and
+    /// its non-empty fields by column, paths made relative to the file's folder (every column
+    /// but `case_id`). Blank lines and lines starting with `#` are skipped.
+    static func table(_ path: String) throws(CohortError) -> (header: [String], rows: [(line: Int, column: [String: String])]) {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw CohortError(description: "\(path): no such manifest, or not UTF-8 text")
+        }
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            .map { (line: $0.offset + 1, text: $0.element.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            .filter { !$0.text.isEmpty && !$0.text.hasPrefix("#") }
+        guard let first = lines.first else { throw CohortError(description: "\(path): the manifest is empty") }
+        let header = fields(first.text)
+        var rows: [(line: Int, column: [String: String])] = []
+        for (line, text) in lines.dropFirst() {
+            let values = fields(text)
+            guard values.count == header.count else {
+                throw CohortError(description: "\(path): line \(line): \(values.count) fields, the header has \(header.count)")
+            }
+            var column: [String: String] = [:]
+            for (key, value) in zip(header, values) where !value.isEmpty {
+                column[key] = key == "case_id" || value.hasPrefix("/") ? value : base + "/" + value
+            }
+            rows.append((line, column))
+        }
+        return (header, rows)
     }
 
     /// The fields of one CSV row: commas separate, double quotes protect commas and quotes ("").

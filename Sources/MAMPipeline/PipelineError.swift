@@ -1,6 +1,5 @@
 /// Exit codes of mam-quantify (Docs/exit-codes.md).
 public enum ExitStatus {
-    public static let done: Int32 = 0
     /// The registration was rejected by the protocol's acceptance thresholds: the report is
     /// written and the margins are flagged unreliable; or it did not converge (no report).
     public static let registrationRejected: Int32 = 3
