@@ -1,8 +1,11 @@
+import Dispatch
+import MAMImaging
+
 /// A static 3-D k-d tree over points, for nearest-neighbour queries.
 ///
-/// Built once by median splits (O(n log n)); a query descends to the leaf of the query point
-/// and backtracks only into subtrees whose tight bounding box is closer than the best distance
-/// found (exact nearest point). Tight boxes, rather than the cells the split planes cut, prune
+/// Built once by median splits (quickselect, O(n log n)); a query descends first into the side
+/// of each split that holds the query point and visits only subtrees whose tight bounding box
+/// is closer than the best distance found (exact nearest point). Tight boxes, rather than the cells the split planes cut, prune
 /// well for surface points, which leave most of a cell empty.
 public struct KDTree: Sendable {
     /// Points reordered so that every node's subtree is a contiguous range.
@@ -24,7 +27,18 @@ public struct KDTree: Sendable {
         var axes = [Int8](repeating: -1, count: input.count)
         var lower = [SIMD3<Double>](repeating: .zero, count: input.count)
         var upper = [SIMD3<Double>](repeating: .zero, count: input.count)
-        Self.build(input, &order, &axes, &lower, &upper, 0, input.count)
+        input.withUnsafeBufferPointer { p in
+            order.withUnsafeMutableBufferPointer { order in
+                axes.withUnsafeMutableBufferPointer { axes in
+                    lower.withUnsafeMutableBufferPointer { lower in
+                        upper.withUnsafeMutableBufferPointer { upper in
+                            Builder(points: p.baseAddress!, order: order.baseAddress!, axes: axes.baseAddress!,
+                                    lower: lower.baseAddress!, upper: upper.baseAddress!).build(0, input.count)
+                        }
+                    }
+                }
+            }
+        }
         boxLower = lower
         boxUpper = upper
         points = order.map { input[$0] }
@@ -36,26 +50,6 @@ public struct KDTree: Sendable {
     }
 
     var isEmpty: Bool { points.isEmpty }
-
-    private static func build(_ p: [SIMD3<Double>], _ order: inout [Int], _ axes: inout [Int8],
-                              _ boxLower: inout [SIMD3<Double>], _ boxUpper: inout [SIMD3<Double>], _ lo: Int, _ hi: Int) {
-        guard hi - lo > leafSize else { return }
-        var lower = SIMD3<Double>(repeating: .infinity)
-        var upper = SIMD3<Double>(repeating: -.infinity)
-        for i in lo..<hi {
-            lower = pointwiseMin(lower, p[order[i]])
-            upper = pointwiseMax(upper, p[order[i]])
-        }
-        let extent = upper - lower
-        let axis = extent.x >= extent.y && extent.x >= extent.z ? 0 : (extent.y >= extent.z ? 1 : 2)
-        let mid = (lo + hi) / 2
-        order[lo..<hi].sort { p[$0][axis] < p[$1][axis] }
-        axes[mid] = Int8(axis)
-        boxLower[mid] = lower
-        boxUpper[mid] = upper
-        build(p, &order, &axes, &boxLower, &boxUpper, lo, mid)
-        build(p, &order, &axes, &boxLower, &boxUpper, mid + 1, hi)
-    }
 
     /// Index (into the input array) of the nearest point, and its squared distance. `hint`, the
     /// input index of a point near the answer (say, the previous query's), only speeds it up.
@@ -145,11 +139,77 @@ private struct Nodes {
         let d2 = (m * m).sum()
         if d2 < bestD { bestD = d2; best = mid }
         let (nearLo, nearHi, farLo, farHi) = delta < 0 ? (lo, mid, mid + 1, hi) : (mid + 1, hi, lo, mid)
-        // The near side holds q's half-space: descend (its box test rarely prunes); the far
-        // side only when both its split plane and its box are closer than the best so far.
-        search(q, nearLo, nearHi, &best, &bestD)
+        // The near side holds q's half-space: first, unless its box is farther than the best
+        // so far (a hint, or a query far from a surface); the far side only when both its
+        // split plane and its box are closer than the best so far.
+        if nearHi - nearLo <= KDTree.leafSize || boxDistance(q, nearLo, nearHi) < bestD {
+            search(q, nearLo, nearHi, &best, &bestD)
+        }
         if delta * delta < bestD, farHi - farLo <= KDTree.leafSize || boxDistance(q, farLo, farHi) < bestD {
             search(q, farLo, farHi, &best, &bestD)
+        }
+    }
+}
+
+/// Builds the tree in place: each node's range is partitioned around its median on the axis of
+/// its bounding box's largest extent (quickselect, linear on average), the two halves in
+/// parallel near the root.
+private struct Builder: @unchecked Sendable {
+    let points: UnsafePointer<SIMD3<Double>>
+    let order: UnsafeMutablePointer<Int>
+    let axes: UnsafeMutablePointer<Int8>
+    let lower: UnsafeMutablePointer<SIMD3<Double>>
+    let upper: UnsafeMutablePointer<SIMD3<Double>>
+
+    /// Ranges at least this long split their two halves over two threads.
+    static let parallelSize = 8192
+
+    func build(_ lo: Int, _ hi: Int) {
+        guard hi - lo > KDTree.leafSize else { return }
+        var low = SIMD3<Double>(repeating: .infinity)
+        var high = SIMD3<Double>(repeating: -.infinity)
+        for i in lo..<hi {
+            low = pointwiseMin(low, points[order[i]])
+            high = pointwiseMax(high, points[order[i]])
+        }
+        let extent = high - low
+        let axis = extent.x >= extent.y && extent.x >= extent.z ? 0 : (extent.y >= extent.z ? 1 : 2)
+        let mid = (lo + hi) / 2
+        select(mid, lo, hi, axis)
+        axes[mid] = Int8(axis)
+        lower[mid] = low
+        upper[mid] = high
+        if hi - lo >= Self.parallelSize && !Parallelism.singleThreaded {
+            DispatchQueue.concurrentPerform(iterations: 2) { half in
+                half == 0 ? build(lo, mid) : build(mid + 1, hi)
+            }
+        } else {
+            build(lo, mid)
+            build(mid + 1, hi)
+        }
+    }
+
+    /// Reorders order[lo..<hi] so that position k holds the point that sorting by `axis`
+    /// would put there, with no larger coordinate before it and no smaller one after.
+    private func select(_ k: Int, _ lo: Int, _ hi: Int, _ axis: Int) {
+        var (lo, hi) = (lo, hi - 1)
+        func key(_ i: Int) -> Double { points[order[i]][axis] }
+        while hi > lo {
+            // Median of three as the pivot value.
+            let m = (lo + hi) / 2
+            let (a, b, c) = (key(lo), key(m), key(hi))
+            let pivot = max(min(a, b), min(max(a, b), c))
+            var (i, j) = (lo, hi)
+            while i <= j {
+                while key(i) < pivot { i += 1 }
+                while key(j) > pivot { j -= 1 }
+                if i <= j {
+                    (order[i], order[j]) = (order[j], order[i])
+                    i += 1
+                    j -= 1
+                }
+            }
+            if k <= j { hi = j } else if k >= i { lo = i } else { return }
         }
     }
 }

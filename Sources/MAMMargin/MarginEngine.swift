@@ -196,15 +196,26 @@ public enum MarginEngine {
             let d = Double(toTumour.millimetres[v])
             if d - diagonal <= maxShell, liverCrop?.voxels[v] ?? true { candidates.append((v, d)) }
         }
-        let classified = concurrentMap(candidates) { candidate -> (distanceMM: Double, ablated: Bool)? in
-            let index = SIMD3(Double(candidate.v % crop.size.x), Double((candidate.v / crop.size.x) % crop.size.y),
-                              Double(candidate.v / (crop.size.x * crop.size.y)))
-            let p = crop.geometry.world(atIndex: index)
-            let (upper, lower) = (candidate.edt, candidate.edt - diagonal)
-            let certain = !boundaries.contains { $0 >= lower && $0 <= upper }
-            let outside = certain ? upper : -(tumourDistance.signedDistance(p) ?? 0)
-            guard outside > 0, outside <= maxShell else { return nil }
-            return (outside, zone.contains(φ.apply(p)))
+        // In chunks of scan order, so that each query's nearest surface point is a good hint
+        // for the next one.
+        var classified = [(distanceMM: Double, ablated: Bool)?](repeating: nil, count: candidates.count)
+        classified.withUnsafeMutableBufferPointer { out in
+            let out = out.baseAddress!
+            concurrentChunks(candidates.count) { range in
+                var tumourHint: Int?
+                var zoneHint: Int?
+                for c in range {
+                    let candidate = candidates[c]
+                    let index = SIMD3(Double(candidate.v % crop.size.x), Double((candidate.v / crop.size.x) % crop.size.y),
+                                      Double(candidate.v / (crop.size.x * crop.size.y)))
+                    let p = crop.geometry.world(atIndex: index)
+                    let (upper, lower) = (candidate.edt, candidate.edt - diagonal)
+                    let certain = !boundaries.contains { $0 >= lower && $0 <= upper }
+                    let outside = certain ? upper : -(tumourDistance.signedDistance(p, hint: &tumourHint) ?? 0)
+                    guard outside > 0, outside <= maxShell else { continue }
+                    out[c] = (outside, zone.contains(φ.apply(p), hint: &zoneHint))
+                }
+            }
         }
         let shellVoxels = classified.compactMap { $0 }
         result.shells = settings.shellWidthsMM.map { width in
@@ -241,11 +252,17 @@ final class AblationZone: Sendable {
     /// Inside the zone: the anti-aliased field far from 0.5, else the sign of the distance to
     /// the sub-voxel surface.
     func contains(_ postPoint: SIMD3<Double>) -> Bool {
+        var hint: Int?
+        return contains(postPoint, hint: &hint)
+    }
+
+    /// `contains` for a run of neighbouring points; see `SurfaceDistance.signedDistance(_:hint:)`.
+    func contains(_ postPoint: SIMD3<Double>, hint: inout Int?) -> Bool {
         let field = distance.surface.field
         let f = SubvoxelSurface.interpolate(field, at: field.geometry.index(atWorld: postPoint))
         if f > 0.9 { return true }
         if f < 0.1 { return false }
-        return (distance.signedDistance(postPoint) ?? -1) > 0
+        return (distance.signedDistance(postPoint, hint: &hint) ?? -1) > 0
     }
 
     /// Within the post grid (up to half a voxel beyond the outer voxel centres).

@@ -14,11 +14,12 @@ public import MAMImaging
 /// The crossings are then moved onto quadric height fields fitted by weighted least squares
 /// (moving least squares): weights are the inverse of that variance times a Gaussian of the
 /// distance, of width s. Fits are made at centres about 1.5 voxels apart (one crossing per cell
-/// of that size), from at most 96 neighbours each (evenly thinned); every crossing is projected
-/// onto the quadric of its nearest centre, along that centre's normal. The width adapts to the surface: a
-/// flat cap of a surface with radius of curvature R on slices h apart is about sqrt(2 R h)
-/// wide, so s = max(h_max, sqrt(2 R h_n) / 2) (h_n the spacing along the normal), capped at
-/// R / 3 where a quadric still fits a sphere; R comes from a first fit at s = 1.5 h_max.
+/// of that size), from about 96 neighbours each (thinned by a rule that does not depend on the
+/// order in which they are found, see `FitInputs.rank`); every crossing is projected onto the
+/// quadric of its nearest centre, along that centre's normal. The width adapts to the surface:
+/// a flat cap of a surface with radius of curvature R on slices h apart is about sqrt(2 R h)
+/// wide, so s = sqrt(2 R h_n) / 2 (h_n the spacing along the normal), capped at R / 3 where a
+/// quadric still fits a sphere, and at least h_max; R comes from a first fit at s = 1.5 h_max.
 /// Neighbours whose normals differ by more than 60 degrees (the other side of a thin part) are
 /// left out. Normals come from the gradient of the mask anti-aliased with a Gaussian of one
 /// voxel (central differences at the segment's ends), then from the fitted quadric's slope.
@@ -270,15 +271,22 @@ struct FitInputs: Sendable {
     let varianceFloor: Double
 
     /// A first fit at width 1.5 h_max gives the radius of curvature R; the second at
-    /// max(h_max, sqrt(2 R h_n) / 2), capped at R / 3.
+    /// sqrt(2 R h_n) / 2, capped at R / 3, and never narrower than h_max: a narrower fit
+    /// would see little more than one row of crossings (with 2.5 mm slices, one slice),
+    /// which does not determine a quadric.
     func adaptiveFit(_ i: Int) -> [Double]? {
         let h = spacing
         guard let first = fit(i, width: 1.5 * h.max()) else { return nil }
         let n = normals[i]
         let along = abs(n.x) >= abs(n.y) && abs(n.x) >= abs(n.z) ? h.x : (abs(n.y) >= abs(n.z) ? h.y : h.z)
         let r = radius(first)
-        let width = min(max(h.max(), (2 * r * along).squareRoot() / 2), max(r / 3, h.min()))
+        let width = max(h.max(), min((2 * r * along).squareRoot() / 2, r / 3))
         return fit(i, width: width) ?? first
+    }
+
+    /// frac(j * golden ratio), in [0, 1): consecutive j are spread as evenly as can be.
+    static func rank(_ j: Int) -> Double {
+        Double((UInt64(j) &* 0x9E37_79B9_7F4A_7C15) >> 11) * 0x1p-53
     }
 
     static func frame(_ n: SIMD3<Double>) -> (SIMD3<Double>, SIMD3<Double>) {
@@ -312,15 +320,17 @@ struct FitInputs: Sendable {
                     tree.forEach(within: 2 * s, of: origin) { j, d2 in
                         if dot(normals[j], n) > 0.5 { neighbours.append((j, d2)) }
                     }
-                    let step = max(1, (neighbours.count + QuadricFit.maxNeighbours - 1) / QuadricFit.maxNeighbours)
+                    // Thinning that does not depend on the order of collection: crossing j is kept
+                    // when frac(j * golden ratio) < kept share. Crossings are numbered in scan
+                    // order, so along each row of voxels the kept ones are evenly spread.
+                    let share = min(1, Double(QuadricFit.maxNeighbours) / Double(neighbours.count))
                     var a = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
                     var b = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
                     withUnsafeMutableBytes(of: &a) { aRaw in
                         withUnsafeMutableBytes(of: &b) { bRaw in
                             let upper = aRaw.bindMemory(to: Double.self)
                             let rhs = bRaw.bindMemory(to: Double.self)
-                            for index in stride(from: 0, to: neighbours.count, by: step) {
-                                let (j, d2) = neighbours[index]
+                            for (j, d2) in neighbours where share == 1 || FitInputs.rank(j) < share {
                                 let d = points[j] - origin
                                 let (u, v, w) = (dot(d, eu), dot(d, ev), dot(d, n))
                                 let axis = axes[j]

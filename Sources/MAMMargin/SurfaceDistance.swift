@@ -24,6 +24,16 @@ public struct SurfaceDistance: Sendable {
         return -dot(q - surface.points[i], surface.normals[i])
     }
 
+    /// Positive inside, negative outside; `hint` (the index of a previous query's nearest
+    /// point, updated here) makes a run of neighbouring queries fast. `nil` when the surface
+    /// has no point.
+    public func signedDistance(_ q: SIMD3<Double>, hint: inout Int?) -> Double? {
+        guard !tree.isEmpty else { return nil }
+        let i = tree.nearest(to: q, hint: hint).index
+        hint = i
+        return -dot(q - surface.points[i], surface.normals[i])
+    }
+
     /// Signed distances of many points, in parallel; neighbouring points in the list (a
     /// surface or a grid in scan order) share their search bounds, which makes it fast.
     public func signedDistances(_ queries: [SIMD3<Double>]) -> [Double]? {
