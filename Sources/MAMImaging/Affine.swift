@@ -66,6 +66,7 @@ public struct Matrix3: Sendable, Hashable {
         return Matrix3(rows: r0, r1, r2)
     }
 
+    @inlinable
     public static func * (m: Matrix3, v: SIMD3<Double>) -> SIMD3<Double> {
         m.columns.0 * v.x + m.columns.1 * v.y + m.columns.2 * v.z
     }
@@ -123,6 +124,7 @@ public struct Affine3D: Sendable, Hashable {
 
     public static let identity = Affine3D(linear: .identity, translation: .zero)
 
+    @inlinable
     public func apply(_ p: SIMD3<Double>) -> SIMD3<Double> { linear * p + translation }
 
     /// Precondition: `linear` is not singular.

@@ -20,7 +20,7 @@ public struct KDTree: Sendable {
     private let boxLower: [SIMD3<Double>]
     private let boxUpper: [SIMD3<Double>]
 
-    fileprivate static let leafSize = 8
+    fileprivate static let leafSize = 32
 
     public init(_ input: [SIMD3<Double>]) {
         var order = Array(input.indices)
@@ -117,10 +117,14 @@ private struct Nodes {
     let upper: UnsafePointer<SIMD3<Double>>
 
     /// Squared distance from q to the bounding box of the subtree [lo, hi) (0 inside it).
+    @inline(__always)
     func boxDistance(_ q: SIMD3<Double>, _ lo: Int, _ hi: Int) -> Double {
         let mid = (lo + hi) / 2
-        let outside = pointwiseMax(pointwiseMax(lower[mid] - q, q - upper[mid]), .zero)
-        return (outside * outside).sum()
+        let (l, u) = (lower[mid], upper[mid])
+        let dx = max(0, max(l.x - q.x, q.x - u.x))
+        let dy = max(0, max(l.y - q.y, q.y - u.y))
+        let dz = max(0, max(l.z - q.z, q.z - u.z))
+        return dx * dx + dy * dy + dz * dz
     }
 
     func search(_ q: SIMD3<Double>, _ lo: Int, _ hi: Int, _ best: inout Int, _ bestD: inout Double) {

@@ -14,12 +14,14 @@ public import MAMImaging
 /// The crossings are then moved onto quadric height fields fitted by weighted least squares
 /// (moving least squares): weights are the inverse of that variance times a Gaussian of the
 /// distance, of width s. Fits are made at centres about 1.5 voxels apart (one crossing per cell
-/// of that size), from about 96 neighbours each (thinned by a rule that does not depend on the
-/// order in which they are found, see `FitInputs.rank`); every crossing is projected onto the
-/// quadric of its nearest centre, along that centre's normal. The width adapts to the surface:
-/// a flat cap of a surface with radius of curvature R on slices h apart is about sqrt(2 R h)
-/// wide, so s = sqrt(2 R h_n) / 2 (h_n the spacing along the normal), capped at R / 3 where a
-/// quadric still fits a sphere, and at least h_max; R comes from a first fit at s = 1.5 h_max.
+/// of that size), from about 96 neighbours each: the crossings within reach of a nested sample
+/// that keeps about that many (see `FitInputs`), which does not depend on the order in which a
+/// search finds them. Every crossing is projected onto the quadric of its nearest centre, along
+/// that centre's normal. The width adapts to the surface: a flat cap of a surface with radius
+/// of curvature R on slices h apart is about sqrt(2 R h) wide, so s = sqrt(2 R h_n) / 2 (h_n
+/// the spacing along the normal), capped at R / 3 where a quadric still fits a sphere, and at
+/// least h_max; R comes from a first fit at s = 1.5 h_max (and from the second fit when that
+/// one spans more than a hemisphere, see `FitInputs.adaptiveFit`).
 /// Neighbours whose normals differ by more than 60 degrees (the other side of a thin part) are
 /// left out. Normals come from the gradient of the mask anti-aliased with a Gaussian of one
 /// voxel (central differences at the segment's ends), then from the fitted quadric's slope.
@@ -215,11 +217,11 @@ struct QuadricFit {
     let fits: [[Double]?]
     let centreTree: KDTree
 
-    static let maxNeighbours = 96
+    /// About this many neighbours enter each fit (see `FitInputs.levels`).
+    static let neighboursPerFit = 96
 
     init(points: [SIMD3<Double>], normals: [SIMD3<Double>], axes: [Int], spacing: SIMD3<Double>) {
-        let inputs = FitInputs(points: points, normals: normals, axes: axes, spacing: spacing, tree: KDTree(points),
-                               varianceFloor: (0.05 * spacing.min()) * (0.05 * spacing.min()))
+        let inputs = FitInputs(points: points, normals: normals, axes: axes, spacing: spacing)
         self.inputs = inputs
         // One centre per occupied cell of 1.5 voxels (the first crossing in it).
         let cell = 1.5 * spacing.max()
@@ -267,21 +269,49 @@ struct FitInputs: Sendable {
     let normals: [SIMD3<Double>]
     let axes: [Int]
     let spacing: SIMD3<Double>
-    let tree: KDTree
     let varianceFloor: Double
+    /// Nested samples of the crossings: level k holds those with `rank` below 2^-k (level 0
+    /// all of them), as a tree and the crossing number of each of its points. Crossings are
+    /// numbered in scan order, so each level's members are spread evenly along every row of
+    /// voxels; a fit reads the level that leaves about `QuadricFit.neighboursPerFit` within reach.
+    let levels: [(tree: KDTree, members: [Int])]
 
-    /// A first fit at width 1.5 h_max gives the radius of curvature R; the second at
-    /// sqrt(2 R h_n) / 2, capped at R / 3, and never narrower than h_max: a narrower fit
-    /// would see little more than one row of crossings (with 2.5 mm slices, one slice),
-    /// which does not determine a quadric.
+    static let levelCount = 6
+
+    init(points: [SIMD3<Double>], normals: [SIMD3<Double>], axes: [Int], spacing: SIMD3<Double>) {
+        self.points = points
+        self.normals = normals
+        self.axes = axes
+        self.spacing = spacing
+        varianceFloor = (0.05 * spacing.min()) * (0.05 * spacing.min())
+        levels = (0..<Self.levelCount).map { k in
+            let members = k == 0 ? Array(points.indices) : points.indices.filter { Self.rank($0) < 0x1p0 / Double(1 << k) }
+            return (KDTree(members.map { points[$0] }), members)
+        }
+    }
+
+    /// A first fit at width 1.5 h_max gives the radius of curvature R; the second is made at
+    /// sqrt(2 R h_n) / 2, capped at R / 3, and never narrower than h_max: a narrower fit would
+    /// see little more than one row of crossings (with 2.5 mm slices, one slice), which does
+    /// not determine a quadric. A first fit that sees only the flat cap of a curved surface
+    /// takes it for a plane and asks for a wide second fit; when that one finds a radius of
+    /// curvature smaller than its own width (it spans more than a hemisphere: a 10 mm sphere
+    /// on a 1 mm grid, fitted 7 mm wide, put the cap 1 mm off), a third fit at the width that
+    /// radius asks for replaces it.
     func adaptiveFit(_ i: Int) -> [Double]? {
         let h = spacing
         guard let first = fit(i, width: 1.5 * h.max()) else { return nil }
         let n = normals[i]
         let along = abs(n.x) >= abs(n.y) && abs(n.x) >= abs(n.z) ? h.x : (abs(n.y) >= abs(n.z) ? h.y : h.z)
-        let r = radius(first)
-        let width = max(h.max(), min((2 * r * along).squareRoot() / 2, r / 3))
-        return fit(i, width: width) ?? first
+        func width(_ quadric: [Double]) -> (width: Double, radius: Double) {
+            let r = radius(quadric)
+            return (max(h.max(), min((2 * r * along).squareRoot() / 2, r / 3)), r)
+        }
+        let wide = width(first).width
+        guard let second = fit(i, width: wide) else { return first }
+        let (narrower, r) = width(second)
+        guard r < wide else { return second }
+        return fit(i, width: narrower) ?? second
     }
 
     /// frac(j * golden ratio), in [0, 1): consecutive j are spread as evenly as can be.
@@ -306,44 +336,44 @@ struct FitInputs: Sendable {
     }
 
     /// Weighted least-squares quadric height field around crossing i, in its frame; nil when
-    /// singular.
+    /// singular. The neighbours within 2 s come from the sample level that leaves about
+    /// `QuadricFit.neighboursPerFit` of them: a plane with normal n is crossed by
+    /// sum_a |n_a| / (h_b h_c) segments per mm^2, so about pi (2 s)^2 times that lie within reach.
     private func fit(_ i: Int, width s: Double) -> [Double]? {
         let n = normals[i]
         let (eu, ev) = Self.frame(n)
         let origin = points[i]
-        let h2 = spacing * spacing
-        return points.withUnsafeBufferPointer { points in
+        let h = spacing
+        let h2 = h * h
+        let density = abs(n.x) / (h.y * h.z) + abs(n.y) / (h.x * h.z) + abs(n.z) / (h.x * h.y)
+        let expected = Double.pi * 4 * s * s * density
+        let level = min(Self.levelCount - 1, max(0, Int(log2(expected / Double(QuadricFit.neighboursPerFit)).rounded())))
+        let (tree, members) = levels[level]
+        var upper = [Double](repeating: 0, count: 21)
+        var rhs = [Double](repeating: 0, count: 6)
+        let spread = 1 / (2 * s * s)
+        let floor = varianceFloor
+        points.withUnsafeBufferPointer { points in
             normals.withUnsafeBufferPointer { normals in
                 axes.withUnsafeBufferPointer { axes in
-                    var neighbours: [(Int, Double)] = []
-                    neighbours.reserveCapacity(256)
-                    tree.forEach(within: 2 * s, of: origin) { j, d2 in
-                        if dot(normals[j], n) > 0.5 { neighbours.append((j, d2)) }
-                    }
-                    // Thinning that does not depend on the order of collection: crossing j is kept
-                    // when frac(j * golden ratio) < kept share. Crossings are numbered in scan
-                    // order, so along each row of voxels the kept ones are evenly spread.
-                    let share = min(1, Double(QuadricFit.maxNeighbours) / Double(neighbours.count))
-                    var a = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-                    var b = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-                    withUnsafeMutableBytes(of: &a) { aRaw in
-                        withUnsafeMutableBytes(of: &b) { bRaw in
-                            let upper = aRaw.bindMemory(to: Double.self)
-                            let rhs = bRaw.bindMemory(to: Double.self)
-                            for (j, d2) in neighbours where share == 1 || FitInputs.rank(j) < share {
-                                let d = points[j] - origin
-                                let (u, v, w) = (dot(d, eu), dot(d, ev), dot(d, n))
-                                let axis = axes[j]
-                                let component = n[axis]
-                                let weight = exp(-d2 / (2 * s * s)) / (component * component * h2[axis] / 12 + varianceFloor)
-                                let e = (1.0, u, v, u * u, u * v, v * v)
-                                withUnsafeBytes(of: e) { eRaw in
-                                    let e = eRaw.bindMemory(to: Double.self)
+                    members.withUnsafeBufferPointer { members in
+                        upper.withUnsafeMutableBufferPointer { upper in
+                            rhs.withUnsafeMutableBufferPointer { rhs in
+                                tree.forEach(within: 2 * s, of: origin) { k, d2 in
+                                    let j = members[k]
+                                    guard dot(normals[j], n) > 0.5 else { return }
+                                    let d = points[j] - origin
+                                    let (u, v, w) = (dot(d, eu), dot(d, ev), dot(d, n))
+                                    let axis = axes[j]
+                                    let component = n[axis]
+                                    let weight = exp(-d2 * spread) / (component * component * h2[axis] / 12 + floor)
+                                    let e = SIMD8<Double>(1, u, v, u * u, u * v, v * v, 0, 0)
                                     var slot = 0
                                     for r in 0..<6 {
-                                        rhs[r] += weight * e[r] * w
+                                        let we = weight * e[r]
+                                        rhs[r] += we * w
                                         for c in r..<6 {
-                                            upper[slot] += weight * e[r] * e[c]
+                                            upper[slot] += we * e[c]
                                             slot += 1
                                         }
                                     }
@@ -351,24 +381,19 @@ struct FitInputs: Sendable {
                             }
                         }
                     }
-                    // Unpack the upper triangle into a full symmetric matrix.
-                    var matrix = [Double](repeating: 0, count: 36)
-                    withUnsafeBytes(of: a) { raw in
-                        let upper = raw.bindMemory(to: Double.self)
-                        var slot = 0
-                        for r in 0..<6 {
-                            for c in r..<6 {
-                                matrix[r * 6 + c] = upper[slot]
-                                matrix[c * 6 + r] = upper[slot]
-                                slot += 1
-                            }
-                        }
-                    }
-                    let rhs = withUnsafeBytes(of: b) { Array($0.bindMemory(to: Double.self)) }
-                    return solveSymmetric6(matrix, rhs)
                 }
             }
         }
+        var matrix = [Double](repeating: 0, count: 36)
+        var slot = 0
+        for r in 0..<6 {
+            for c in r..<6 {
+                matrix[r * 6 + c] = upper[slot]
+                matrix[c * 6 + r] = upper[slot]
+                slot += 1
+            }
+        }
+        return solveSymmetric6(matrix, rhs)
     }
 }
 
