@@ -32,6 +32,29 @@ private struct DisjointWork: @unchecked Sendable {
 
 
 
+/// Runs `a` and `b` at the same time (one after the other with `MAMQ_THREADS=1`). Each may
+/// use `concurrentChunks` itself; running them side by side fills the cores during the
+/// serial parts of either.
+public func concurrently(_ a: () -> Void, _ b: () -> Void) {
+    if Parallelism.singleThreaded {
+        a()
+        b()
+        return
+    }
+    withoutActuallyEscaping(a) { a in
+        withoutActuallyEscaping(b) { b in
+            let pair = DisjointPair(a: a, b: b)
+            DispatchQueue.concurrentPerform(iterations: 2) { $0 == 0 ? pair.a() : pair.b() }
+        }
+    }
+}
+
+/// Two closures that touch disjoint memory, which the compiler cannot see.
+private struct DisjointPair: @unchecked Sendable {
+    let a: () -> Void
+    let b: () -> Void
+}
+
 /// `transform` applied to every element, in parallel, results in order.
 public func concurrentMap<T, R>(_ values: [T], _ transform: (T) -> R) -> [R] {
     guard !values.isEmpty else { return [] }

@@ -67,33 +67,58 @@ public enum Components {
     /// 26-connected foreground) become foreground. Gas cavities and a closed needle track in
     /// an ablation zone are holes; a channel open to the outside is not.
     public static func fillingHoles(_ mask: Mask) -> Mask {
+        // On a copy padded by one voxel of background on every side, flood the background from
+        // the padding: the padding is connected, and no neighbour needs a bounds check.
         let size = mask.size
-        var outside = [Bool](repeating: false, count: size.count)
-        var stack: [Int] = []
-        func visit(_ i: Int, _ j: Int, _ k: Int) {
-            let n = size.linearIndex(i, j, k)
-            if !mask.voxels[n] && !outside[n] {
-                outside[n] = true
-                stack.append(n)
-            }
-        }
-        for k in 0..<size.z {
-            for j in 0..<size.y {
-                for i in 0..<size.x where i == 0 || j == 0 || k == 0 || i == size.x - 1 || j == size.y - 1 || k == size.z - 1 {
-                    visit(i, j, k)
+        let padded = SIMD3(size.x + 2, size.y + 2, size.z + 2)
+        let (sx, sxy) = (padded.x, padded.x * padded.y)
+        let count = sxy * padded.z
+        // 0: background not reached, 1: foreground, 2: background reached from outside.
+        var state = [UInt8](repeating: 2, count: count)
+        state.withUnsafeMutableBufferPointer { state in
+            let state = state.baseAddress!
+            mask.voxels.withUnsafeBufferPointer { m in
+                for k in 0..<size.z {
+                    for j in 0..<size.y {
+                        let from = size.linearIndex(0, j, k)
+                        let to = (k + 1) * sxy + (j + 1) * sx + 1
+                        for i in 0..<size.x { state[to + i] = m[from + i] ? 1 : 0 }
+                    }
                 }
             }
+            var stack: [Int] = []
+            func reach(_ n: Int) {
+                if state[n] == 0 {
+                    state[n] = 2
+                    stack.append(n)
+                }
+            }
+            // Seeds: background on the faces of the unpadded box (next to the padding).
+            for k in 1...size.z {
+                for j in 1...size.y {
+                    for i in 1...size.x where i == 1 || j == 1 || k == 1 || i == size.x || j == size.y || k == size.z {
+                        reach(k * sxy + j * sx + i)
+                    }
+                }
+            }
+            while let v = stack.popLast() {
+                reach(v - 1)
+                reach(v + 1)
+                reach(v - sx)
+                reach(v + sx)
+                reach(v - sxy)
+                reach(v + sxy)
+            }
         }
-        while let v = stack.popLast() {
-            let (i, j, k) = (v % size.x, (v / size.x) % size.y, v / (size.x * size.y))
-            if i > 0 { visit(i - 1, j, k) }
-            if i < size.x - 1 { visit(i + 1, j, k) }
-            if j > 0 { visit(i, j - 1, k) }
-            if j < size.y - 1 { visit(i, j + 1, k) }
-            if k > 0 { visit(i, j, k - 1) }
-            if k < size.z - 1 { visit(i, j, k + 1) }
+        var filled = [Bool](repeating: false, count: size.count)
+        for k in 0..<size.z {
+            for j in 0..<size.y {
+                let from = (k + 1) * sxy + (j + 1) * sx + 1
+                let to = size.linearIndex(0, j, k)
+                for i in 0..<size.x { filled[to + i] = state[from + i] != 2 }
+            }
         }
-        return Mask(geometry: mask.geometry, voxels: outside.map { !$0 })
+        return Mask(geometry: mask.geometry, voxels: filled)
     }
 }
 

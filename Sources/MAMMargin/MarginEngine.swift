@@ -70,16 +70,25 @@ public enum MarginEngine {
         for t in input.tumours where !t.geometry.isOrthogonal { throw MarginError.gridNotOrthogonal("pre-ablation") }
 
         let post = input.ablationZone.geometry
-        let zone = AblationZone(input.ablationZone, fillHoles: settings.fillAblationHoles)
-        var results: [TumourMargin] = []
-        var tumourSurfaces: [TumourSurface] = []
-        for (index, tumour) in input.tumours.enumerated() where !tumour.isEmpty {
-            let measured = try measure(tumour, number: index + 1, zone: zone, input: input, settings: settings)
-            results.append(measured.result)
-            tumourSurfaces.append(measured.surface)
-        }
-        return MarginAnalysis(tumours: results, ablationVolumeML: zone.volumeML, postGeometry: post,
-                              preToPost: input.preToPost, settings: settings, zone: zone, tumourSurfaces: tumourSurfaces)
+        // The ablation zone's surface and everything about each tumour that does not need it
+        // are independent: built side by side, so that neither's serial parts leave a core idle.
+        var zone: AblationZone?
+        var prepared: Result<[PreparedTumour], any Error> = .success([])
+        concurrently({
+            zone = AblationZone(input.ablationZone, fillHoles: settings.fillAblationHoles)
+        }, {
+            prepared = Result {
+                try input.tumours.enumerated().filter { !$0.element.isEmpty }.map { index, tumour in
+                    try PreparedTumour(tumour, number: index + 1, input: input, settings: settings)
+                }
+            }
+        })
+        let ablation = zone!
+        let tumours = try prepared.get()
+        let results = tumours.map { measure($0, zone: ablation, settings: settings) }
+        return MarginAnalysis(tumours: results, ablationVolumeML: ablation.volumeML, postGeometry: post,
+                              preToPost: input.preToPost, settings: settings, zone: ablation,
+                              tumourSurfaces: tumours.map(\.surface))
     }
 
     /// How far (mm) around a tumour the engine looks: the widest shell, the capsule
@@ -94,110 +103,65 @@ public enum MarginEngine {
         Int((reachMM(settings, spacing: h) / h.min()).rounded(.up))
     }
 
-    static func measure(_ tumourMask: Mask, number: Int, zone: AblationZone, input: MarginCase,
-                        settings: MarginSettings) throws -> (result: TumourMargin, surface: TumourSurface) {
-        let pre = tumourMask.geometry
-        let h = pre.spacing
-        let maxShell = settings.shellWidthsMM.max() ?? 0
-        let reach = reachMM(settings, spacing: h)
-        let marginVoxels = SIMD3(Int((reach / h.x).rounded(.up)), Int((reach / h.y).rounded(.up)), Int((reach / h.z).rounded(.up)))
-        // The liver on the tumour mask's grid (a crop of the pre grid, say).
-        var liver = input.preLiver
-        if let whole = liver, whole.geometry != pre {
-            guard let crop = whole.resampledCrop(onto: pre, outside: false) else { throw MarginError.liverGridMismatch }
-            liver = crop
-        }
-        let tight = tumourMask.boundingBox
-        let box = tight.expanded(by: marginVoxels, within: pre.size)
-        let crop = tumourMask.cropped(to: box)
-        let surface = TumourSurface(
-            mask: tumourMask.cropped(to: tight.expanded(by: SIMD3(repeating: SubvoxelSurface.cropMargin), within: pre.size)),
-            preToPost: input.preToPost)
-        let φ = input.preToPost
-
-        // Voxels of the tumour: volume and centroid.
-        var count = 0
-        var centroid = SIMD3<Double>.zero
-        var tumourVoxels: [SIMD3<Double>] = []
-        for k in 0..<crop.size.z {
-            for j in 0..<crop.size.y {
-                for i in 0..<crop.size.x where crop[i, j, k] {
-                    let p = crop.geometry.world(atIndex: SIMD3(Double(i), Double(j), Double(k)))
-                    tumourVoxels.append(p)
-                    centroid += p
-                    count += 1
-                }
-            }
-        }
-        centroid /= Double(count)
-        let volumeML = Double(count) * pre.voxelVolumeML
-        var result = TumourMargin(number: number, volumeML: volumeML, centroidPreMM: centroid, centroidPostMM: φ.apply(centroid))
+    static func measure(_ tumour: PreparedTumour, zone: AblationZone, settings: MarginSettings) -> TumourMargin {
+        let pre = tumour.crop.geometry
+        let φ = tumour.preToPost
+        let surface = tumour.surface
+        let count = tumour.voxels.count
+        var result = TumourMargin(number: tumour.number, volumeML: tumour.volumeML, centroidPreMM: tumour.centroid,
+                                  centroidPostMM: φ.apply(tumour.centroid))
 
         guard !zone.isEmpty else {
             result.outcome = .noAblationZone
             result.message = "the ablation zone is empty: no margin; the whole tumour is unablated"
             result.fractionInsideAblation = 0
-            result.residualVolumeML = volumeML
-            return (result, surface)
+            result.residualVolumeML = tumour.volumeML
+            return result
         }
         let outsideFOV = surface.postPoints.filter { !zone.postGridContains($0) }.count
         if outsideFOV > 0 {
             result.outcome = .outsidePostFieldOfView
             let percent = Int((100 * Double(outsideFOV) / Double(surface.postPoints.count)).rounded(.up))
             result.message = "\(percent)% of the tumour surface maps outside the post-ablation field of view: no margin"
-            return (result, surface)
+            return result
         }
 
         // Surface margins, averaged over a Gaussian neighbourhood of one voxel.
         let raw = zone.distance.signedDistances(surface.postPoints)!
         let margins = surface.locallyAveraged(raw)
-        result.surface = SurfaceMarginStatistics(margins: margins, areas: surface.surface.sampleAreasMM2,
-                                                 locations: surface.postPoints, settings: settings)
+        let areas = surface.surface.sampleAreasMM2
+        result.surface = SurfaceMarginStatistics(margins: margins, areas: areas, locations: surface.postPoints,
+                                                 settings: settings)
         result.minimalMarginMM = result.surface?.minimumMM
 
         // Capsule exclusion.
-        if let capsule = settings.capsuleExclusionMM, let liver {
-            let liverCrop = liver.cropped(to: box)
-            let toCapsule = DistanceTransform.distance(to: liverCrop.map { !$0 })
-            let field = Volume(geometry: liverCrop.geometry, voxels: toCapsule.millimetres)
+        if let capsule = settings.capsuleExclusionMM, let toCapsule = tumour.capsuleDistance {
             let keep = surface.surface.samples.map { p -> Bool in
                 // Distance between voxel centres minus half a voxel: distance to the capsule.
-                let d = SubvoxelSurface.interpolateClamped(field, at: liverCrop.geometry.index(atWorld: p)) - h.min() / 2
-                return d >= capsule
+                let d = SubvoxelSurface.interpolateClamped(toCapsule, at: toCapsule.geometry.index(atWorld: p))
+                return d - pre.spacing.min() / 2 >= capsule
             }
-            let keptArea = zip(keep, surface.surface.sampleAreasMM2).filter { $0.0 }.map(\.1).reduce(0, +)
+            let keptArea = zip(keep, areas).filter { $0.0 }.map(\.1).reduce(0, +)
             result.capsuleExcludedSurfaceFraction = 1 - keptArea / surface.surface.areaMM2
             let indices = keep.indices.filter { keep[$0] }
             if !indices.isEmpty {
                 result.surfaceWithoutCapsule = SurfaceMarginStatistics(
-                    margins: indices.map { margins[$0] }, areas: indices.map { surface.surface.sampleAreasMM2[$0] },
+                    margins: indices.map { margins[$0] }, areas: indices.map { areas[$0] },
                     locations: indices.map { surface.postPoints[$0] }, settings: settings)
             }
         }
 
         // Volume coverage.
-        let inside = concurrentMap(tumourVoxels) { zone.contains(φ.apply($0)) }.filter { $0 }.count
+        let inside = concurrentMap(tumour.voxels) { zone.contains(φ.apply($0)) }.filter { $0 }.count
         result.fractionInsideAblation = Double(inside) / Double(count)
         result.residualVolumeML = Double(count - inside) * pre.voxelVolumeML
 
-        // Peri-tumoural shells, in the pre grid, restricted to the liver when given: voxels whose
-        // centre lies outside the tumour's sub-voxel surface and within the width of it. The
-        // distance d between a voxel centre and the nearest tumour voxel centre (EDT) bounds the
-        // distance to the surface from above, and from below by d minus a voxel diagonal; only
-        // where those bounds straddle a shell boundary (0 or a width) is the exact distance
-        // to the sub-voxel surface computed.
-        let toTumour = DistanceTransform.distance(to: crop)
-        let liverCrop = liver?.cropped(to: box)
+        // Peri-tumoural shells: each candidate's distance outside the tumour (see
+        // `PreparedTumour.shellCandidates`), then whether it maps inside the zone; in chunks of
+        // scan order, so that each query's nearest surface point is a good hint for the next.
+        let candidates = tumour.shellCandidates
+        let maxShell = settings.shellWidthsMM.max() ?? 0
         let tumourDistance = SurfaceDistance(surface.surface)
-        let diagonal = length(h)
-        let boundaries = [0] + settings.shellWidthsMM
-        var candidates: [(v: Int, edt: Double)] = []
-        for v in 0..<crop.size.count {
-            let d = Double(toTumour.millimetres[v])
-            if d - diagonal <= maxShell, liverCrop?.voxels[v] ?? true { candidates.append((v, d)) }
-        }
-        // In chunks of scan order, so that each query's nearest surface point is a good hint
-        // for the next one.
         var classified = [(distanceMM: Double, ablated: Bool)?](repeating: nil, count: candidates.count)
         classified.withUnsafeMutableBufferPointer { out in
             let out = out.baseAddress!
@@ -206,12 +170,8 @@ public enum MarginEngine {
                 var zoneHint: Int?
                 for c in range {
                     let candidate = candidates[c]
-                    let index = SIMD3(Double(candidate.v % crop.size.x), Double((candidate.v / crop.size.x) % crop.size.y),
-                                      Double(candidate.v / (crop.size.x * crop.size.y)))
-                    let p = crop.geometry.world(atIndex: index)
-                    let (upper, lower) = (candidate.edt, candidate.edt - diagonal)
-                    let certain = !boundaries.contains { $0 >= lower && $0 <= upper }
-                    let outside = certain ? upper : -(tumourDistance.signedDistance(p, hint: &tumourHint) ?? 0)
+                    let p = pre.world(atIndex: candidate.index)
+                    let outside = candidate.exact ? -(tumourDistance.signedDistance(p, hint: &tumourHint) ?? 0) : candidate.distanceMM
                     guard outside > 0, outside <= maxShell else { continue }
                     out[c] = (outside, zone.contains(φ.apply(p), hint: &zoneHint))
                 }
@@ -224,7 +184,101 @@ public enum MarginEngine {
             return ShellCoverage(widthMM: width, volumeML: Double(shell.count) * pre.voxelVolumeML,
                                  fractionAblated: shell.isEmpty ? nil : Double(ablated) / Double(shell.count))
         }
-        return (result, surface)
+        return result
+    }
+}
+
+/// What the engine knows about a tumour before it looks at the ablation zone: its crop with
+/// room for the shells, sub-voxel surface, voxel centres, the distance to the liver capsule
+/// and the voxels that may lie in a peri-tumoural shell.
+struct PreparedTumour {
+    let number: Int
+    let preToPost: Affine3D
+    /// The tumour on its bounding box grown by the engine's reach (`MarginEngine.reachMM`).
+    let crop: Mask
+    let surface: TumourSurface
+    /// World (pre) positions of the tumour's voxel centres.
+    let voxels: [SIMD3<Double>]
+    let centroid: SIMD3<Double>
+    let volumeML: Double
+    /// Distance (mm) between voxel centres to the nearest voxel outside the liver, on the crop;
+    /// set when the settings ask for a capsule exclusion and a liver is given.
+    let capsuleDistance: Volume<Float>?
+    /// Voxels of the crop (in the liver, when given) that may lie in a shell: their continuous
+    /// index, the distance d (mm) from their centre to the nearest tumour voxel centre, and
+    /// whether d leaves the shell they belong to open. d bounds the distance to the sub-voxel
+    /// surface from above, and from below by d minus a voxel diagonal; only where those bounds
+    /// straddle a shell boundary (0 or a width) is the exact distance needed.
+    let shellCandidates: [(index: SIMD3<Double>, distanceMM: Double, exact: Bool)]
+
+    init(_ tumourMask: Mask, number: Int, input: MarginCase, settings: MarginSettings) throws {
+        self.number = number
+        preToPost = input.preToPost
+        let pre = tumourMask.geometry
+        let h = pre.spacing
+        let reach = MarginEngine.reachMM(settings, spacing: h)
+        let marginVoxels = SIMD3(Int((reach / h.x).rounded(.up)), Int((reach / h.y).rounded(.up)), Int((reach / h.z).rounded(.up)))
+        // The liver on the tumour mask's grid (a crop of the pre grid, say).
+        var liver = input.preLiver
+        if let whole = liver, whole.geometry != pre {
+            guard let onGrid = whole.resampledCrop(onto: pre, outside: false) else { throw MarginError.liverGridMismatch }
+            liver = onGrid
+        }
+        let tight = tumourMask.boundingBox
+        let box = tight.expanded(by: marginVoxels, within: pre.size)
+        let crop = tumourMask.cropped(to: box)
+        self.crop = crop
+        surface = TumourSurface(
+            mask: tumourMask.cropped(to: tight.expanded(by: SIMD3(repeating: SubvoxelSurface.cropMargin), within: pre.size)),
+            preToPost: input.preToPost)
+
+        var voxels: [SIMD3<Double>] = []
+        var centroid = SIMD3<Double>.zero
+        for k in 0..<crop.size.z {
+            for j in 0..<crop.size.y {
+                for i in 0..<crop.size.x where crop[i, j, k] {
+                    let p = crop.geometry.world(atIndex: SIMD3(Double(i), Double(j), Double(k)))
+                    voxels.append(p)
+                    centroid += p
+                }
+            }
+        }
+        self.voxels = voxels
+        self.centroid = centroid / Double(voxels.count)
+        volumeML = Double(voxels.count) * pre.voxelVolumeML
+
+        let liverCrop = liver?.cropped(to: box)
+        if settings.capsuleExclusionMM != nil, let liverCrop {
+            capsuleDistance = Volume(geometry: liverCrop.geometry,
+                                     voxels: DistanceTransform.distance(to: liverCrop.map { !$0 }).millimetres)
+        } else {
+            capsuleDistance = nil
+        }
+
+        let toTumour = DistanceTransform.distance(to: crop)
+        let diagonal = length(h)
+        let maxShell = settings.shellWidthsMM.max() ?? 0
+        let boundaries = [0] + settings.shellWidthsMM
+        let size = crop.size
+        var candidates: [(index: SIMD3<Double>, distanceMM: Double, exact: Bool)] = []
+        let inLiver = liverCrop?.voxels ?? [Bool](repeating: true, count: size.count)
+        toTumour.millimetres.withUnsafeBufferPointer { distance in
+            inLiver.withUnsafeBufferPointer { inLiver in
+            for k in 0..<size.z {
+                for j in 0..<size.y {
+                    let row = (k * size.y + j) * size.x
+                    for i in 0..<size.x {
+                        let d = Double(distance[row + i])
+                        guard d - diagonal <= maxShell, inLiver[row + i] else { continue }
+                        var exact = false
+                        for b in boundaries where b >= d - diagonal && b <= d { exact = true }
+                        candidates.append((SIMD3(Double(i), Double(j), Double(k)), d, exact))
+                    }
+                }
+            }
+            }
+        }
+        shellCandidates = candidates
     }
 }
 

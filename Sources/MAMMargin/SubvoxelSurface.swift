@@ -59,39 +59,44 @@ public struct SubvoxelSurface: Sendable {
                 slabs.withUnsafeMutableBufferPointer { out in
                     let out = out.baseAddress!
                     let (m, f) = (m.baseAddress!, f.baseAddress!)
-                    let extent = SIMD3(size.x, size.y, size.z)
-                    let strides = SIMD3(1, size.x, size.x * size.y)
-                    func centralDifference(_ i: Int, _ j: Int, _ k: Int) -> SIMD3<Double> {
-                        let v = size.linearIndex(i, j, k)
-                        var g = SIMD3<Double>.zero
-                        for axis in 0..<3 {
-                            let c = [i, j, k][axis]
-                            let below = c > 0 ? v - strides[axis] : v
-                            let above = c < extent[axis] - 1 ? v + strides[axis] : v
-                            g[axis] = Double(f[above] - f[below]) / Double(max(1, (c > 0 ? 1 : 0) + (c < extent[axis] - 1 ? 1 : 0)))
-                        }
-                        return g
+                    let (nx, ny, nz) = (size.x, size.y, size.z)
+                    let slice = nx * ny
+                    /// One axis of the gradient at voxel v with coordinate c along it (n voxels,
+                    /// neighbours `stride` apart): central, or one-sided at the edges.
+                    @inline(__always)
+                    func difference(_ v: Int, _ c: Int, _ n: Int, _ stride: Int) -> Double {
+                        let below = c > 0 ? v - stride : v
+                        let above = c < n - 1 ? v + stride : v
+                        let span = (c > 0 ? 1 : 0) + (c < n - 1 ? 1 : 0)
+                        return Double(f[above] - f[below]) / Double(max(1, span))
                     }
-                    concurrentChunks(size.z) { range in
+                    @inline(__always)
+                    func centralDifference(_ i: Int, _ j: Int, _ k: Int) -> SIMD3<Double> {
+                        let v = k * slice + j * nx + i
+                        return SIMD3(difference(v, i, nx, 1), difference(v, j, ny, nx), difference(v, k, nz, slice))
+                    }
+                    concurrentChunks(nz) { range in
                         for k in range {
                             var found: [(SIMD3<Double>, Int, SIMD3<Double>)] = []
-                            for j in 0..<size.y {
-                                for i in 0..<size.x {
-                                    let v = size.linearIndex(i, j, k)
+                            func add(_ i: Int, _ j: Int, _ k: Int, axis: Int, inside: Bool) {
+                                var index = SIMD3(Double(i), Double(j), Double(k))
+                                index[axis] += 0.5
+                                let next = (axis == 0 ? (i + 1, j, k) : (axis == 1 ? (i, j + 1, k) : (i, j, k + 1)))
+                                let gradient = gradientToWorld
+                                    * ((centralDifference(i, j, k) + centralDifference(next.0, next.1, next.2)) / 2)
+                                let norm = length(gradient)
+                                // The side with the mask is inside: the normal points away from it.
+                                let outward = norm > 0 ? -gradient / norm : (inside ? 1.0 : -1.0) * g.direction[axis]
+                                found.append((g.world(atIndex: index), axis, outward))
+                            }
+                            for j in 0..<ny {
+                                let row = k * slice + j * nx
+                                for i in 0..<nx {
+                                    let v = row + i
                                     let a = m[v]
-                                    for axis in 0..<3 {
-                                        var n = SIMD3(i, j, k)
-                                        n[axis] += 1
-                                        guard n[axis] < extent[axis], m[v + strides[axis]] != a else { continue }
-                                        var index = SIMD3(Double(i), Double(j), Double(k))
-                                        index[axis] += 0.5
-                                        let gradient = gradientToWorld
-                                            * ((centralDifference(i, j, k) + centralDifference(n.x, n.y, n.z)) / 2)
-                                        let norm = length(gradient)
-                                        // The side with the mask is inside: the normal points away from it.
-                                        let outward = norm > 0 ? -gradient / norm : (a ? 1.0 : -1.0) * g.direction[axis]
-                                        found.append((g.world(atIndex: index), axis, outward))
-                                    }
+                                    if i + 1 < nx, m[v + 1] != a { add(i, j, k, axis: 0, inside: a) }
+                                    if j + 1 < ny, m[v + nx] != a { add(i, j, k, axis: 1, inside: a) }
+                                    if k + 1 < nz, m[v + slice] != a { add(i, j, k, axis: 2, inside: a) }
                                 }
                             }
                             out[k] = found
@@ -150,42 +155,71 @@ public struct SubvoxelSurface: Sendable {
     // MARK: Field helpers
 
     /// Gaussian anti-aliasing in voxel units, separable, kernel cut at 3 sigma, edges clamped.
+    /// Each pass adds whole rows (x lines) scaled by the kernel's weights, so that the inner
+    /// loops run over contiguous memory.
     static func antialiased(_ mask: Mask, sigma: Double) -> Volume<Float> {
-        var values = mask.voxels.map { $0 ? Float(1) : 0 }
         let radius = max(1, Int((3 * sigma).rounded(.up)))
         var kernel = (-radius...radius).map { Float(exp(-Double($0 * $0) / (2 * sigma * sigma))) }
         let total = kernel.reduce(0, +)
         kernel = kernel.map { $0 / total }
         let size = mask.size
-        let counts = [size.x, size.y, size.z]
-        let strides = [1, size.x, size.x * size.y]
-        values.withUnsafeMutableBufferPointer { buffer in
-            let v = buffer.baseAddress!
-            for axis in 0..<3 where counts[axis] > 1 {
-                let n = counts[axis]
-                let stride = strides[axis]
-                // Lines along `axis`, numbered by the other two indices.
-                let (outer, inner) = axis == 0 ? (size.z, size.y) : (axis == 1 ? (size.z, size.x) : (size.y, size.x))
-                concurrentChunks(outer * inner) { lines in
-                    var scratch = [Float](repeating: 0, count: n)
-                    for line in lines {
-                        let (o, i) = (line / inner, line % inner)
-                        let first = axis == 0 ? o * size.x * size.y + i * size.x
-                            : (axis == 1 ? o * size.x * size.y + i : o * size.x + i)
-                        for p in 0..<n {
-                            var sum: Float = 0
-                            for (offset, w) in kernel.enumerated() {
-                                let q = min(max(p + offset - radius, 0), n - 1)
-                                sum += w * v[first + q * stride]
+        let (nx, ny, nz) = (size.x, size.y, size.z)
+        let slice = nx * ny
+        var a = [Float](repeating: 0, count: size.count)
+        var b = [Float](repeating: 0, count: size.count)
+        kernel.withUnsafeBufferPointer { w in
+            let w = w.baseAddress!
+            a.withUnsafeMutableBufferPointer { a in
+                b.withUnsafeMutableBufferPointer { b in
+                    let (a, b) = (a.baseAddress!, b.baseAddress!)
+                    mask.voxels.withUnsafeBufferPointer { m in
+                        let m = m.baseAddress!
+                        // Along x, into a: each row from its mask values, edges clamped.
+                        concurrentChunks(ny * nz) { rows in
+                            var line = [Float](repeating: 0, count: nx + 2 * radius)
+                            for row in rows {
+                                let base = row * nx
+                                for i in 0..<(nx + 2 * radius) {
+                                    line[i] = m[base + min(max(i - radius, 0), nx - 1)] ? 1 : 0
+                                }
+                                for i in 0..<nx {
+                                    var sum: Float = 0
+                                    for t in 0...(2 * radius) { sum += w[t] * line[i + t] }
+                                    a[base + i] = sum
+                                }
                             }
-                            scratch[p] = sum
                         }
-                        for p in 0..<n { v[first + p * stride] = scratch[p] }
+                    }
+                    // Along y, a into b: row j of each slice from rows j - radius ... j + radius.
+                    concurrentChunks(nz) { slices in
+                        for k in slices {
+                            for j in 0..<ny {
+                                let out = b + k * slice + j * nx
+                                for i in 0..<nx { out[i] = 0 }
+                                for t in 0...(2 * radius) {
+                                    let from = a + k * slice + min(max(j + t - radius, 0), ny - 1) * nx
+                                    let weight = w[t]
+                                    for i in 0..<nx { out[i] += weight * from[i] }
+                                }
+                            }
+                        }
+                    }
+                    // Along z, b into a: slice k from slices k - radius ... k + radius.
+                    concurrentChunks(nz) { slices in
+                        for k in slices {
+                            let out = a + k * slice
+                            for i in 0..<slice { out[i] = 0 }
+                            for t in 0...(2 * radius) {
+                                let from = b + min(max(k + t - radius, 0), nz - 1) * slice
+                                let weight = w[t]
+                                for i in 0..<slice { out[i] += weight * from[i] }
+                            }
+                        }
                     }
                 }
             }
         }
-        return Volume(geometry: mask.geometry, voxels: values)
+        return Volume(geometry: mask.geometry, voxels: a)
     }
 
     /// Trilinear interpolation at a continuous index; 0 outside the grid.
