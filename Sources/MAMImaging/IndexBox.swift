@@ -96,24 +96,36 @@ extension Volume {
 extension Volume where Voxel == Bool {
     /// The smallest box holding every `true` voxel (empty when there is none). Rows without a
     /// `true` voxel are skipped with memchr, so a small structure in a CT-sized grid costs
-    /// little more than one pass over its bytes.
+    /// little more than one pass over its bytes (slices shared among the cores).
     public var boundingBox: IndexBox {
         let s = size
         guard s.count > 0 else { return IndexBox(lower: .zero, upper: .zero) }
-        var lower = SIMD3(Int.max, Int.max, Int.max)
-        var upper = SIMD3(Int.min, Int.min, Int.min)
+        // Slices in parallel, each slice's box kept apart, then merged.
+        var lowers = [SIMD3<Int>](repeating: SIMD3(Int.max, Int.max, Int.max), count: s.z)
+        var uppers = [SIMD3<Int>](repeating: SIMD3(Int.min, Int.min, Int.min), count: s.z)
         voxels.withUnsafeBufferPointer { v in
-            let base = UnsafeRawPointer(v.baseAddress!)
-            for row in 0..<(s.y * s.z) {
-                let start = base + row * s.x
-                guard let first = memchr(start, 1, s.x) else { continue }
-                var last = s.x - 1
-                while !v[row * s.x + last] { last -= 1 }
-                let (j, k) = (row % s.y, row / s.y)
-                lower = pointwiseMin(lower, SIMD3(UnsafeRawPointer(first) - start, j, k))
-                upper = pointwiseMax(upper, SIMD3(last + 1, j + 1, k + 1))
+            lowers.withUnsafeMutableBufferPointer { lowers in
+                uppers.withUnsafeMutableBufferPointer { uppers in
+                    let (v, lowers, uppers) = (v.baseAddress!, lowers.baseAddress!, uppers.baseAddress!)
+                    let base = UnsafeRawPointer(v)
+                    concurrentChunks(s.z) { slices in
+                        for k in slices {
+                            for j in 0..<s.y {
+                                let row = k * s.y + j
+                                let start = base + row * s.x
+                                guard let first = memchr(start, 1, s.x) else { continue }
+                                var last = s.x - 1
+                                while !v[row * s.x + last] { last -= 1 }
+                                lowers[k] = pointwiseMin(lowers[k], SIMD3(UnsafeRawPointer(first) - start, j, k))
+                                uppers[k] = pointwiseMax(uppers[k], SIMD3(last + 1, j + 1, k + 1))
+                            }
+                        }
+                    }
+                }
             }
         }
+        let lower = lowers.reduce(SIMD3(Int.max, Int.max, Int.max)) { pointwiseMin($0, $1) }
+        let upper = uppers.reduce(SIMD3(Int.min, Int.min, Int.min)) { pointwiseMax($0, $1) }
         return lower.x == .max ? IndexBox(lower: .zero, upper: .zero) : IndexBox(lower: lower, upper: upper)
     }
 }

@@ -80,33 +80,17 @@ public struct KDTree: Sendable {
         points.withUnsafeBufferPointer { p in
             axes.withUnsafeBufferPointer { a in
                 original.withUnsafeBufferPointer { o in
-                    Self.collect(q, radius * radius, p.baseAddress!, a.baseAddress!, o.baseAddress!, 0, p.count, body)
+                    boxLower.withUnsafeBufferPointer { lower in
+                        boxUpper.withUnsafeBufferPointer { upper in
+                            let tree = Nodes(points: p.baseAddress!, axes: a.baseAddress!, lower: lower.baseAddress!,
+                                             upper: upper.baseAddress!)
+                            tree.collect(q, radius * radius, o.baseAddress!, 0, p.count, body)
+                        }
+                    }
                 }
             }
         }
     }
-
-    private static func collect(_ q: SIMD3<Double>, _ r2: Double, _ points: UnsafePointer<SIMD3<Double>>,
-                                _ axes: UnsafePointer<Int8>, _ original: UnsafePointer<Int>, _ lo: Int, _ hi: Int,
-                                _ body: (Int, Double) -> Void) {
-        if hi - lo <= leafSize {
-            for i in lo..<hi {
-                let d = points[i] - q
-                let d2 = (d * d).sum()
-                if d2 <= r2 { body(original[i], d2) }
-            }
-            return
-        }
-        let mid = (lo + hi) / 2
-        let axis = Int(axes[mid])
-        let delta = q[axis] - points[mid][axis]
-        let m = points[mid] - q
-        let d2 = (m * m).sum()
-        if d2 <= r2 { body(original[mid], d2) }
-        if delta <= 0 || delta * delta <= r2 { collect(q, r2, points, axes, original, lo, mid, body) }
-        if delta >= 0 || delta * delta <= r2 { collect(q, r2, points, axes, original, mid + 1, hi, body) }
-    }
-
 }
 
 /// The tree's arrays, for the recursive search.
@@ -125,6 +109,29 @@ private struct Nodes {
         let dy = max(0, max(l.y - q.y, q.y - u.y))
         let dz = max(0, max(l.z - q.z, q.z - u.z))
         return dx * dx + dy * dy + dz * dz
+    }
+
+    /// Every point of [lo, hi) within sqrt(r2) of q, with its squared distance; subtrees whose
+    /// box lies farther are skipped.
+    func collect(_ q: SIMD3<Double>, _ r2: Double, _ original: UnsafePointer<Int>, _ lo: Int, _ hi: Int,
+                 _ body: (Int, Double) -> Void) {
+        if hi - lo <= KDTree.leafSize {
+            for i in lo..<hi {
+                let d = points[i] - q
+                let d2 = (d * d).sum()
+                if d2 <= r2 { body(original[i], d2) }
+            }
+            return
+        }
+        guard boxDistance(q, lo, hi) <= r2 else { return }
+        let mid = (lo + hi) / 2
+        let axis = Int(axes[mid])
+        let delta = q[axis] - points[mid][axis]
+        let m = points[mid] - q
+        let d2 = (m * m).sum()
+        if d2 <= r2 { body(original[mid], d2) }
+        if delta <= 0 || delta * delta <= r2 { collect(q, r2, original, lo, mid, body) }
+        if delta >= 0 || delta * delta <= r2 { collect(q, r2, original, mid + 1, hi, body) }
     }
 
     func search(_ q: SIMD3<Double>, _ lo: Int, _ hi: Int, _ best: inout Int, _ bestD: inout Double) {

@@ -172,7 +172,7 @@ public enum MarginEngine {
                     let candidate = candidates[c]
                     let p = pre.world(atIndex: candidate.index)
                     let outside = candidate.exact ? -(tumourDistance.signedDistance(p, hint: &tumourHint) ?? 0) : candidate.distanceMM
-                    guard outside > 0, outside <= maxShell else { continue }
+                    guard outside <= maxShell else { continue }
                     out[c] = (outside, zone.contains(φ.apply(p), hint: &zoneHint))
                 }
             }
@@ -204,11 +204,13 @@ struct PreparedTumour {
     /// Distance (mm) between voxel centres to the nearest voxel outside the liver, on the crop;
     /// set when the settings ask for a capsule exclusion and a liver is given.
     let capsuleDistance: Volume<Float>?
-    /// Voxels of the crop (in the liver, when given) that may lie in a shell: their continuous
-    /// index, the distance d (mm) from their centre to the nearest tumour voxel centre, and
-    /// whether d leaves the shell they belong to open. d bounds the distance to the sub-voxel
-    /// surface from above, and from below by d minus a voxel diagonal; only where those bounds
-    /// straddle a shell boundary (0 or a width) is the exact distance needed.
+    /// Voxels of the crop outside the tumour (in the liver, when given) that may lie in a
+    /// shell: their continuous index, the distance d (mm) from their centre to the nearest
+    /// tumour voxel centre, and whether d leaves the shells they belong to open. d bounds the
+    /// distance to the sub-voxel surface from above, and from below by d minus a voxel
+    /// diagonal; only where those bounds straddle a shell's width is the exact distance
+    /// needed. Shells are made of the voxels outside the tumour mask: the tumour's volume is
+    /// its voxel count, and no voxel counts twice.
     let shellCandidates: [(index: SIMD3<Double>, distanceMM: Double, exact: Bool)]
 
     init(_ tumourMask: Mask, number: Int, input: MarginCase, settings: MarginSettings) throws {
@@ -258,7 +260,7 @@ struct PreparedTumour {
         let toTumour = DistanceTransform.distance(to: crop)
         let diagonal = length(h)
         let maxShell = settings.shellWidthsMM.max() ?? 0
-        let boundaries = [0] + settings.shellWidthsMM
+        let boundaries = settings.shellWidthsMM
         let size = crop.size
         var candidates: [(index: SIMD3<Double>, distanceMM: Double, exact: Bool)] = []
         let inLiver = liverCrop?.voxels ?? [Bool](repeating: true, count: size.count)
@@ -269,7 +271,7 @@ struct PreparedTumour {
                     let row = (k * size.y + j) * size.x
                     for i in 0..<size.x {
                         let d = Double(distance[row + i])
-                        guard d - diagonal <= maxShell, inLiver[row + i] else { continue }
+                        guard d > 0, d - diagonal <= maxShell, inLiver[row + i] else { continue }
                         var exact = false
                         for b in boundaries where b >= d - diagonal && b <= d { exact = true }
                         candidates.append((SIMD3(Double(i), Double(j), Double(k)), d, exact))

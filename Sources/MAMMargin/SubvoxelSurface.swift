@@ -318,7 +318,7 @@ struct FitInputs: Sendable {
         self.axes = axes
         self.spacing = spacing
         varianceFloor = (0.05 * spacing.min()) * (0.05 * spacing.min())
-        levels = (0..<Self.levelCount).map { k in
+        levels = concurrentMap(Array(0..<Self.levelCount)) { k in
             let members = k == 0 ? Array(points.indices) : points.indices.filter { Self.rank($0) < 0x1p0 / Double(1 << k) }
             return (KDTree(members.map { points[$0] }), members)
         }
@@ -383,51 +383,44 @@ struct FitInputs: Sendable {
         let expected = Double.pi * 4 * s * s * density
         let level = min(Self.levelCount - 1, max(0, Int(log2(expected / Double(QuadricFit.neighboursPerFit)).rounded())))
         let (tree, members) = levels[level]
-        var upper = [Double](repeating: 0, count: 21)
-        var rhs = [Double](repeating: 0, count: 6)
+        // Inverse variance along the normal of a crossing on each axis's segments.
+        let inverseVariance = 1 / (n * n * h2 / 12 + varianceFloor)
         let spread = 1 / (2 * s * s)
-        let floor = varianceFloor
+        // Rows of the normal equations (first six lanes) and their right-hand side.
+        var rows = (SIMD8<Double>.zero, SIMD8<Double>.zero, SIMD8<Double>.zero,
+                    SIMD8<Double>.zero, SIMD8<Double>.zero, SIMD8<Double>.zero)
+        var rhs = SIMD8<Double>.zero
         points.withUnsafeBufferPointer { points in
             normals.withUnsafeBufferPointer { normals in
                 axes.withUnsafeBufferPointer { axes in
                     members.withUnsafeBufferPointer { members in
-                        upper.withUnsafeMutableBufferPointer { upper in
-                            rhs.withUnsafeMutableBufferPointer { rhs in
-                                tree.forEach(within: 2 * s, of: origin) { k, d2 in
-                                    let j = members[k]
-                                    guard dot(normals[j], n) > 0.5 else { return }
-                                    let d = points[j] - origin
-                                    let (u, v, w) = (dot(d, eu), dot(d, ev), dot(d, n))
-                                    let axis = axes[j]
-                                    let component = n[axis]
-                                    let weight = exp(-d2 * spread) / (component * component * h2[axis] / 12 + floor)
-                                    let e = SIMD8<Double>(1, u, v, u * u, u * v, v * v, 0, 0)
-                                    var slot = 0
-                                    for r in 0..<6 {
-                                        let we = weight * e[r]
-                                        rhs[r] += we * w
-                                        for c in r..<6 {
-                                            upper[slot] += we * e[c]
-                                            slot += 1
-                                        }
-                                    }
-                                }
-                            }
+                        tree.forEach(within: 2 * s, of: origin) { k, d2 in
+                            let j = members[k]
+                            guard dot(normals[j], n) > 0.5 else { return }
+                            let d = points[j] - origin
+                            let (u, v, w) = (dot(d, eu), dot(d, ev), dot(d, n))
+                            let axis = axes[j]
+                            let variance = axis == 0 ? inverseVariance.x : (axis == 1 ? inverseVariance.y : inverseVariance.z)
+                            let weight = exp(-d2 * spread) * variance
+                            let e = SIMD8<Double>(1, u, v, u * u, u * v, v * v, 0, 0)
+                            let we = weight * e
+                            rows.0 += we[0] * e
+                            rows.1 += we[1] * e
+                            rows.2 += we[2] * e
+                            rows.3 += we[3] * e
+                            rows.4 += we[4] * e
+                            rows.5 += we[5] * e
+                            rhs += w * we
                         }
                     }
                 }
             }
         }
         var matrix = [Double](repeating: 0, count: 36)
-        var slot = 0
-        for r in 0..<6 {
-            for c in r..<6 {
-                matrix[r * 6 + c] = upper[slot]
-                matrix[c * 6 + r] = upper[slot]
-                slot += 1
-            }
+        for (r, row) in [rows.0, rows.1, rows.2, rows.3, rows.4, rows.5].enumerated() {
+            for c in 0..<6 { matrix[r * 6 + c] = row[c] }
         }
-        return solveSymmetric6(matrix, rhs)
+        return solveSymmetric6(matrix, (0..<6).map { rhs[$0] })
     }
 }
 
