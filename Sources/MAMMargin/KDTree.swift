@@ -75,6 +75,30 @@ public struct KDTree: Sendable {
         }
     }
 
+    /// The input index of some point within `radius` of q (the hint's first, when it is one),
+    /// or nil when there is none: cheaper than the nearest point when only that is asked.
+    public func anyPoint(within radius: Double, of q: SIMD3<Double>, hint: Int? = nil) -> Int? {
+        let r2 = radius * radius
+        if let hint {
+            let d = input(hint) - q
+            if (d * d).sum() <= r2 { return hint }
+        }
+        return points.withUnsafeBufferPointer { p in
+            axes.withUnsafeBufferPointer { a in
+                boxLower.withUnsafeBufferPointer { lower in
+                    boxUpper.withUnsafeBufferPointer { upper in
+                        let tree = Nodes(points: p.baseAddress!, axes: a.baseAddress!, lower: lower.baseAddress!,
+                                         upper: upper.baseAddress!)
+                        return tree.any(q, r2, 0, p.count).map { original[$0] }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The point with input index i.
+    private func input(_ i: Int) -> SIMD3<Double> { points[position[i]] }
+
     /// Calls `body` with the input index and squared distance of every point within `radius`.
     public func forEach(within radius: Double, of q: SIMD3<Double>, _ body: (Int, Double) -> Void) {
         points.withUnsafeBufferPointer { p in
@@ -132,6 +156,26 @@ private struct Nodes {
         if d2 <= r2 { body(original[mid], d2) }
         if delta <= 0 || delta * delta <= r2 { collect(q, r2, original, lo, mid, body) }
         if delta >= 0 || delta * delta <= r2 { collect(q, r2, original, mid + 1, hi, body) }
+    }
+
+    /// The tree position of some point of [lo, hi) within sqrt(r2) of q, nearer subtrees first.
+    func any(_ q: SIMD3<Double>, _ r2: Double, _ lo: Int, _ hi: Int) -> Int? {
+        if hi - lo <= KDTree.leafSize {
+            for i in lo..<hi {
+                let d = points[i] - q
+                if (d * d).sum() <= r2 { return i }
+            }
+            return nil
+        }
+        guard boxDistance(q, lo, hi) <= r2 else { return nil }
+        let mid = (lo + hi) / 2
+        let m = points[mid] - q
+        if (m * m).sum() <= r2 { return mid }
+        let axis = Int(axes[mid])
+        let delta = q[axis] - points[mid][axis]
+        let (nearLo, nearHi, farLo, farHi) = delta < 0 ? (lo, mid, mid + 1, hi) : (mid + 1, hi, lo, mid)
+        if let found = any(q, r2, nearLo, nearHi) { return found }
+        return delta * delta <= r2 ? any(q, r2, farLo, farHi) : nil
     }
 
     func search(_ q: SIMD3<Double>, _ lo: Int, _ hi: Int, _ best: inout Int, _ bestD: inout Double) {

@@ -162,6 +162,7 @@ public enum MarginEngine {
         let candidates = tumour.shellCandidates
         let maxShell = settings.shellWidthsMM.max() ?? 0
         let tumourDistance = SurfaceDistance(surface.surface)
+        let widths = tumour.shellWidthsMM
         var classified = [(distanceMM: Double, ablated: Bool)?](repeating: nil, count: candidates.count)
         classified.withUnsafeMutableBufferPointer { out in
             let out = out.baseAddress!
@@ -171,7 +172,13 @@ public enum MarginEngine {
                 for c in range {
                     let candidate = candidates[c]
                     let p = pre.world(atIndex: candidate.index)
-                    let outside = candidate.exact ? -(tumourDistance.signedDistance(p, hint: &tumourHint) ?? 0) : candidate.distanceMM
+                    // The smallest open width within which a surface point lies, else d.
+                    var outside = candidate.distanceMM
+                    for (n, width) in widths.enumerated() where candidate.open & (1 << n) != 0
+                        && tumourDistance.hasPoint(within: width, of: p, hint: &tumourHint) {
+                        outside = width
+                        break
+                    }
                     guard outside <= maxShell else { continue }
                     out[c] = (outside, zone.contains(φ.apply(p), hint: &zoneHint))
                 }
@@ -206,12 +213,16 @@ struct PreparedTumour {
     let capsuleDistance: Volume<Float>?
     /// Voxels of the crop outside the tumour (in the liver, when given) that may lie in a
     /// shell: their continuous index, the distance d (mm) from their centre to the nearest
-    /// tumour voxel centre, and whether d leaves the shells they belong to open. d bounds the
-    /// distance to the sub-voxel surface from above, and from below by d minus a voxel
-    /// diagonal; only where those bounds straddle a shell's width is the exact distance
-    /// needed. Shells are made of the voxels outside the tumour mask: the tumour's volume is
-    /// its voxel count, and no voxel counts twice.
-    let shellCandidates: [(index: SIMD3<Double>, distanceMM: Double, exact: Bool)]
+    /// tumour voxel centre, and the shell widths that d leaves open (bit n: `shellWidthsMM[n]`). d bounds the
+    /// distance D to the sub-voxel surface from above, and from below by d minus a voxel
+    /// diagonal; only for a width between those bounds is it asked whether a surface point
+    /// lies within it (D the Euclidean distance to the nearest surface point; the points are
+    /// under a voxel apart, so it exceeds the distance to the surface by hundredths of a
+    /// millimetre at most 5 mm away). Shells are made of the voxels outside the tumour mask:
+    /// the tumour's volume is its voxel count, and no voxel counts twice.
+    let shellCandidates: [(index: SIMD3<Double>, distanceMM: Double, open: UInt64)]
+    /// The settings' shell widths, ascending.
+    let shellWidthsMM: [Double]
 
     init(_ tumourMask: Mask, number: Int, input: MarginCase, settings: MarginSettings) throws {
         self.number = number
@@ -260,9 +271,10 @@ struct PreparedTumour {
         let toTumour = DistanceTransform.distance(to: crop)
         let diagonal = length(h)
         let maxShell = settings.shellWidthsMM.max() ?? 0
-        let boundaries = settings.shellWidthsMM
+        let widths = settings.shellWidthsMM.sorted()
+        shellWidthsMM = widths
         let size = crop.size
-        var candidates: [(index: SIMD3<Double>, distanceMM: Double, exact: Bool)] = []
+        var candidates: [(index: SIMD3<Double>, distanceMM: Double, open: UInt64)] = []
         let inLiver = liverCrop?.voxels ?? [Bool](repeating: true, count: size.count)
         toTumour.millimetres.withUnsafeBufferPointer { distance in
             inLiver.withUnsafeBufferPointer { inLiver in
@@ -272,9 +284,9 @@ struct PreparedTumour {
                     for i in 0..<size.x {
                         let d = Double(distance[row + i])
                         guard d > 0, d - diagonal <= maxShell, inLiver[row + i] else { continue }
-                        var exact = false
-                        for b in boundaries where b >= d - diagonal && b <= d { exact = true }
-                        candidates.append((SIMD3(Double(i), Double(j), Double(k)), d, exact))
+                        var open: UInt64 = 0
+                        for (n, width) in widths.enumerated() where width >= d - diagonal && width <= d { open |= 1 << n }
+                        candidates.append((SIMD3(Double(i), Double(j), Double(k)), d, open))
                     }
                 }
             }

@@ -34,6 +34,14 @@ public struct SurfaceDistance: Sendable {
         return -dot(q - surface.points[i], surface.normals[i])
     }
 
+    /// Whether some surface point lies within `radius` of q (Euclidean); `hint`, the index of
+    /// a point found for a neighbouring query (updated here), is tried first.
+    public func hasPoint(within radius: Double, of q: SIMD3<Double>, hint: inout Int?) -> Bool {
+        guard let found = tree.anyPoint(within: radius, of: q, hint: hint) else { return false }
+        hint = found
+        return true
+    }
+
     /// Signed distances of many points, in parallel; neighbouring points in the list (a
     /// surface or a grid in scan order) share their search bounds, which makes it fast.
     public func signedDistances(_ queries: [SIMD3<Double>]) -> [Double]? {
