@@ -262,8 +262,10 @@ struct PreparedTumour {
 
         let liverCrop = liver?.cropped(to: box)
         if settings.capsuleExclusionMM != nil, let liverCrop {
-            capsuleDistance = Volume(geometry: liverCrop.geometry,
-                                     voxels: DistanceTransform.distance(to: liverCrop.map { !$0 }).millimetres)
+            // Where the crop holds no voxel outside the liver the distance is infinite; capped
+            // at a kilometre, so that interpolation (0 x infinity) never makes a NaN of it.
+            let toCapsule = DistanceTransform.distance(to: liverCrop.map { !$0 }).millimetres
+            capsuleDistance = Volume(geometry: liverCrop.geometry, voxels: toCapsule.map { min($0, 1e6) })
         } else {
             capsuleDistance = nil
         }

@@ -176,6 +176,22 @@ struct MarginEngineTests {
         #expect(without > with)
     }
 
+    @Test("capsule exclusion: a tumour deep in the liver loses nothing (its crop holds no voxel outside the liver)")
+    func capsuleFarAway() throws {
+        let g = grid(extentMM: 120, spacing: SIMD3(1, 1, 1))
+        let liver = paint(g, [.sphere(center: .zero, radius: 55)])
+        // Tumour surface points on voxel-centre planes (the centre's x and y on the lattice):
+        // where interpolation weights are 0, an infinite distance once made NaN, and NaN failed
+        // the comparison, so those points were counted as near the capsule.
+        let tumour = paint(g, [.sphere(center: SIMD3(0.5, 0.5, 0.2), radius: 8)])
+        let zone = paint(g, [.sphere(center: SIMD3(0.5, 0.5, 0.2), radius: 13)])
+        var settings = MarginSettings()
+        settings.capsuleExclusionMM = 3
+        let result = try MarginEngine.analyse(MarginCase(tumours: [tumour], ablationZone: zone, preLiver: liver), settings: settings).tumours[0]
+        #expect(abs(try #require(result.capsuleExcludedSurfaceFraction)) < 1e-12)  // 0 up to summation rounding
+        #expect(result.surfaceWithoutCapsule?.minimumMM == result.minimalMarginMM)
+    }
+
     @Test("empty tumour mask: a typed error")
     func emptyTumour() {
         let g = grid(extentMM: 20, spacing: SIMD3(1, 1, 1))
