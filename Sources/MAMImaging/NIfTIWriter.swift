@@ -171,8 +171,12 @@ extension AtomicFile {
     /// Writes `data` to `path` whole or not at all.
     public static func write(_ data: Data, to path: String) throws(ImageIOError) {
         try write(to: path) { (temporary) throws(ImageIOError) in
-            guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-                throw ImageIOError(path: path, problem: .writeFailed(reason: "cannot create \(temporary)"))
+            // Straight into the temporary file: FileManager.createFile would write through a
+            // temporary of its own (.dat.nosync...), which a killed process leaves behind.
+            do {
+                try data.write(to: URL(fileURLWithPath: temporary))
+            } catch {
+                throw ImageIOError(path: path, problem: .writeFailed(reason: "cannot write \(temporary)"))
             }
         }
     }
