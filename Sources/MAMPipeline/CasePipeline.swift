@@ -4,7 +4,7 @@ public import MAMMargin
 import MAMRegistration
 
 /// mam-quantify's version, written into every report.
-public let toolVersion = "0.5.0"
+public let toolVersion = "0.6.0"
 
 /// One case to analyse: its images, how pre and post are aligned, and the protocol.
 public struct CaseRequest: Sendable {
