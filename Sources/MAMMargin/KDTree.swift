@@ -5,8 +5,8 @@ import MAMImaging
 ///
 /// Built once by median splits (quickselect, O(n log n)); a query descends first into the side
 /// of each split that holds the query point and visits only subtrees whose tight bounding box
-/// is closer than the best distance found (exact nearest point). Tight boxes, rather than the cells the split planes cut, prune
-/// well for surface points, which leave most of a cell empty.
+/// is closer than the best distance found (exact nearest point). Tight boxes, rather than the
+/// cells the split planes cut, prune well for surface points, which leave most of a cell empty.
 public struct KDTree: Sendable {
     /// Points reordered so that every node's subtree is a contiguous range.
     private let points: [SIMD3<Double>]
@@ -54,25 +54,15 @@ public struct KDTree: Sendable {
     /// Index (into the input array) of the nearest point, and its squared distance. `hint`, the
     /// input index of a point near the answer (say, the previous query's), only speeds it up.
     public func nearest(to q: SIMD3<Double>, hint: Int? = nil) -> (index: Int, squaredDistance: Double) {
-        points.withUnsafeBufferPointer { p in
-            axes.withUnsafeBufferPointer { a in
-                var best = -1
-                var bestD = Double.infinity
-                if let hint {
-                    best = position[hint]
-                    let d = p[best] - q
-                    bestD = (d * d).sum()
-                }
-                boxLower.withUnsafeBufferPointer { lower in
-                    boxUpper.withUnsafeBufferPointer { upper in
-                        let tree = Nodes(points: p.baseAddress!, axes: a.baseAddress!, lower: lower.baseAddress!,
-                                         upper: upper.baseAddress!)
-                        tree.search(q, 0, p.count, &best, &bestD)
-                    }
-                }
-                return (original[best], bestD)
-            }
+        var best = -1
+        var bestD = Double.infinity
+        if let hint {
+            best = position[hint]
+            let d = points[best] - q
+            bestD = (d * d).sum()
         }
+        withNodes { $0.search(q, 0, points.count, &best, &bestD) }
+        return (original[best], bestD)
     }
 
     /// The input index of some point within `radius` of q (the hint's first, when it is one),
@@ -80,36 +70,27 @@ public struct KDTree: Sendable {
     public func anyPoint(within radius: Double, of q: SIMD3<Double>, hint: Int? = nil) -> Int? {
         let r2 = radius * radius
         if let hint {
-            let d = input(hint) - q
+            let d = points[position[hint]] - q
             if (d * d).sum() <= r2 { return hint }
         }
-        return points.withUnsafeBufferPointer { p in
-            axes.withUnsafeBufferPointer { a in
-                boxLower.withUnsafeBufferPointer { lower in
-                    boxUpper.withUnsafeBufferPointer { upper in
-                        let tree = Nodes(points: p.baseAddress!, axes: a.baseAddress!, lower: lower.baseAddress!,
-                                         upper: upper.baseAddress!)
-                        return tree.any(q, r2, 0, p.count).map { original[$0] }
-                    }
-                }
-            }
-        }
+        return withNodes { $0.any(q, r2, 0, points.count) }.map { original[$0] }
     }
-
-    /// The point with input index i.
-    private func input(_ i: Int) -> SIMD3<Double> { points[position[i]] }
 
     /// Calls `body` with the input index and squared distance of every point within `radius`.
     public func forEach(within radius: Double, of q: SIMD3<Double>, _ body: (Int, Double) -> Void) {
+        original.withUnsafeBufferPointer { o in
+            withNodes { $0.collect(q, radius * radius, o.baseAddress!, 0, points.count, body) }
+        }
+    }
+
+    /// `body` with the tree's arrays as pointers.
+    private func withNodes<R>(_ body: (Nodes) -> R) -> R {
         points.withUnsafeBufferPointer { p in
             axes.withUnsafeBufferPointer { a in
-                original.withUnsafeBufferPointer { o in
-                    boxLower.withUnsafeBufferPointer { lower in
-                        boxUpper.withUnsafeBufferPointer { upper in
-                            let tree = Nodes(points: p.baseAddress!, axes: a.baseAddress!, lower: lower.baseAddress!,
-                                             upper: upper.baseAddress!)
-                            tree.collect(q, radius * radius, o.baseAddress!, 0, p.count, body)
-                        }
+                boxLower.withUnsafeBufferPointer { lower in
+                    boxUpper.withUnsafeBufferPointer { upper in
+                        body(Nodes(points: p.baseAddress!, axes: a.baseAddress!, lower: lower.baseAddress!,
+                                   upper: upper.baseAddress!))
                     }
                 }
             }

@@ -23,7 +23,7 @@ struct KDTreeTests {
         return points
     }
 
-    @Test("nearest point and points within a radius agree with brute force (exactly), with and without hints")
+    @Test("nearest point, points within a radius and some point within it agree with brute force (exactly), with and without hints")
     func bruteForce() {
         var generator = SeededGenerator(seed: 11)
         let points = Self.points(&generator)
@@ -45,6 +45,12 @@ struct KDTreeTests {
                 #expect(d2 == distances[i])
             }
             #expect(within.sorted() == distances.indices.filter { distances[$0] <= radius * radius })
+            // Some point within the radius exactly when there is one, with and without a hint.
+            for pointHint in [nil, hint] {
+                let any = tree.anyPoint(within: radius, of: q, hint: pointHint)
+                #expect((any != nil) == !within.isEmpty)
+                if let any { #expect(distances[any] <= radius * radius) }
+            }
         }
     }
 }
