@@ -184,12 +184,18 @@ public enum MarginEngine {
                 }
             }
         }
-        let shellVoxels = classified.compactMap { $0 }
-        result.shells = settings.shellWidthsMM.map { width in
-            let shell = shellVoxels.filter { $0.distanceMM <= width }
-            let ablated = shell.filter(\.ablated).count
-            return ShellCoverage(widthMM: width, volumeML: Double(shell.count) * pre.voxelVolumeML,
-                                 fractionAblated: shell.isEmpty ? nil : Double(ablated) / Double(shell.count))
+        let shellWidths = settings.shellWidthsMM
+        var voxels = [Int](repeating: 0, count: shellWidths.count)
+        var ablated = voxels
+        for case let (distance, isAblated)? in classified {
+            for (n, width) in shellWidths.enumerated() where distance <= width {
+                voxels[n] += 1
+                if isAblated { ablated[n] += 1 }
+            }
+        }
+        result.shells = shellWidths.indices.map { n in
+            ShellCoverage(widthMM: shellWidths[n], volumeML: Double(voxels[n]) * pre.voxelVolumeML,
+                          fractionAblated: voxels[n] == 0 ? nil : Double(ablated[n]) / Double(voxels[n]))
         }
         return result
     }
