@@ -282,24 +282,33 @@ struct PreparedTumour {
         let widths = settings.shellWidthsMM.sorted()
         shellWidthsMM = widths
         let size = crop.size
-        var candidates: [(index: SIMD3<Double>, distanceMM: Double, open: UInt64)] = []
         let inLiver = liverCrop?.voxels ?? [Bool](repeating: true, count: size.count)
+        // Slice by slice in parallel, then in scan order.
+        var slices = [[(index: SIMD3<Double>, distanceMM: Double, open: UInt64)]](repeating: [], count: size.z)
         toTumour.millimetres.withUnsafeBufferPointer { distance in
             inLiver.withUnsafeBufferPointer { inLiver in
-            for k in 0..<size.z {
-                for j in 0..<size.y {
-                    let row = (k * size.y + j) * size.x
-                    for i in 0..<size.x {
-                        let d = Double(distance[row + i])
-                        guard d > 0, d - diagonal <= maxShell, inLiver[row + i] else { continue }
-                        var open: UInt64 = 0
-                        for (n, width) in widths.enumerated() where width >= d - diagonal && width <= d { open |= 1 << n }
-                        candidates.append((SIMD3(Double(i), Double(j), Double(k)), d, open))
+                slices.withUnsafeMutableBufferPointer { out in
+                    let (distance, inLiver, out) = (distance.baseAddress!, inLiver.baseAddress!, out.baseAddress!)
+                    concurrentChunks(size.z) { range in
+                        for k in range {
+                            var found: [(index: SIMD3<Double>, distanceMM: Double, open: UInt64)] = []
+                            for j in 0..<size.y {
+                                let row = (k * size.y + j) * size.x
+                                for i in 0..<size.x {
+                                    let d = Double(distance[row + i])
+                                    guard d > 0, d - diagonal <= maxShell, inLiver[row + i] else { continue }
+                                    var open: UInt64 = 0
+                                    for (n, width) in widths.enumerated() where width >= d - diagonal && width <= d { open |= 1 << n }
+                                    found.append((SIMD3(Double(i), Double(j), Double(k)), d, open))
+                                }
+                            }
+                            out[k] = found
+                        }
                     }
                 }
             }
-            }
         }
+        let candidates = Array(slices.joined())
         shellCandidates = candidates
     }
 }
