@@ -201,11 +201,12 @@ public final class Batch: @unchecked Sendable {
         return (status, text)
     }
 
-    /// True when the case's report exists and was made from the same protocol and the same
-    /// input bytes (SHA-256) as now.
+    /// True when the case's report exists and was made by this version of mam-quantify, from
+    /// the same protocol and the same input bytes (SHA-256) as now.
     func isUpToDate(_ item: CohortCase, folder: String) -> Bool {
         guard let data = FileManager.default.contents(atPath: folder + "/" + CasePipeline.FileName.report),
               let report = try? JSONDecoder().decode(CaseReport.self, from: data),
+              report.tool.version == toolVersion,
               report.analysisProtocol.sha256 == options.analysisProtocol.sha256 else { return false }
         let recorded = Dictionary(report.inputs.map { ($0.role, $0.sha256) }, uniquingKeysWith: { a, _ in a })
         let files = item.files

@@ -128,6 +128,17 @@ final class BatchTests {
         #expect(again.status == 4)
         #expect(again.stdout.split(separator: "\n").filter { $0.contains("up to date, skipped") }.count == 17)
         #expect(try outputContents(out) == before)
+        // A report from another version of mam-quantify is not up to date: its case runs again.
+        let reportPath = out + "/case-00/report.json"
+        let report = try String(contentsOfFile: reportPath, encoding: .utf8)
+        let tool = try #require((try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any])?["tool"] as? [String: Any])
+        let version = try #require(tool["version"] as? String)
+        let older = report.replacingOccurrences(of: "\"version\" : \"\(version)\"", with: "\"version\" : \"0.0.1\"")
+        try #require(older != report)
+        try older.write(toFile: reportPath, atomically: false, encoding: .utf8)
+        let upgraded = try batch(out)
+        #expect(upgraded.stdout.split(separator: "\n").filter { $0.contains("up to date, skipped") }.count == 16)
+        #expect(try String(contentsOfFile: reportPath, encoding: .utf8).contains("\"version\" : \"\(version)\""))
     }
 
     @Test("killed part-way (SIGINT, then SIGKILL), re-run: the same files as an uninterrupted run, no partial files",
