@@ -99,7 +99,8 @@ let package = Package(
         // End to end: runs the built mam-quantify executable on sample cases and phantoms.
         .testTarget(
             name: "MAMQuantifyEndToEndTests",
-            dependencies: ["mam-quantify", "MAMImaging", "MAMPhantoms", "MAMRegistration", "MAMTestSupport"]
+            dependencies: ["mam-quantify", "MAMImaging", "MAMPhantoms", "MAMRegistration", "MAMTestSupport"],
+            exclude: ["Snapshots"]  // read from the source tree by path, not a bundled resource
         ),
     ]
 )

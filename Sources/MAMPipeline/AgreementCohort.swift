@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import MAMAgreement
 
 /// One pair of a cohort agreement analysis: two observers' (or sessions') segmentations of

@@ -1,6 +1,6 @@
 public import Foundation
 import MAMAgreement
-public import MAMImaging
+import MAMImaging
 import MAMRegistration
 
 /// The JSON report of `mam-quantify agreement A B` (Docs/agreement.md; schema

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Runs a cohort: one worker process per case (the mam-quantify executable itself, single
 /// threaded), at most `jobs` at a time, so at most `jobs` cases are ever in memory. Results go
@@ -91,7 +91,8 @@ public final class Batch: @unchecked Sendable {
                     report(item.id, outcome, Date().timeIntervalSince(start), snapshot)
                     if Date().timeIntervalSince(lastRebuild) > 5 {
                         lastRebuild = Date()
-                        try? CohortSummary.rebuild(options.outFolder)
+                        // A periodic rebuild that fails is tried again at the next one and at the end.
+                        _ = try? CohortSummary.rebuild(options.outFolder)
                     }
                     lock.unlock()
                 }

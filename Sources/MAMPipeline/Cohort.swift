@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// One case of a cohort: its identifier and files, or what is missing.
 public struct CohortCase: Sendable {
