@@ -156,39 +156,22 @@ public enum MarginEngine {
         result.fractionInsideAblation = Double(inside) / Double(count)
         result.residualVolumeML = Double(count - inside) * pre.voxelVolumeML
 
-        // Peri-tumoural shells: each candidate's distance outside the tumour (see
-        // `PreparedTumour.shellCandidates`), then whether it maps inside the zone; in chunks of
-        // scan order, so that each query's nearest surface point is a good hint for the next.
-        let candidates = tumour.shellCandidates
-        let maxShell = settings.shellWidthsMM.max() ?? 0
-        let tumourDistance = SurfaceDistance(surface.surface)
-        let widths = tumour.shellWidthsMM
-        var classified = [(distanceMM: Double, ablated: Bool)?](repeating: nil, count: candidates.count)
-        classified.withUnsafeMutableBufferPointer { out in
+        // Peri-tumoural shells: whether each shell voxel maps inside the zone; in chunks of scan
+        // order, so that each query's nearest surface point is a good hint for the next.
+        let shell = tumour.shellVoxels
+        var inZone = [Bool](repeating: false, count: shell.count)
+        inZone.withUnsafeMutableBufferPointer { out in
             let out = out.baseAddress!
-            concurrentChunks(candidates.count) { range in
-                var tumourHint: Int?
-                var zoneHint: Int?
-                for c in range {
-                    let candidate = candidates[c]
-                    let p = pre.world(atIndex: candidate.index)
-                    // The smallest open width within which a surface point lies, else d.
-                    var outside = candidate.distanceMM
-                    for (n, width) in widths.enumerated() where candidate.open & (1 << n) != 0
-                        && tumourDistance.hasPoint(within: width, of: p, hint: &tumourHint) {
-                        outside = width
-                        break
-                    }
-                    guard outside <= maxShell else { continue }
-                    out[c] = (outside, zone.contains(φ.apply(p), hint: &zoneHint))
-                }
+            concurrentChunks(shell.count) { range in
+                var hint: Int?
+                for v in range { out[v] = zone.contains(φ.apply(pre.world(atIndex: shell[v].index)), hint: &hint) }
             }
         }
         let shellWidths = settings.shellWidthsMM
         var voxels = [Int](repeating: 0, count: shellWidths.count)
         var ablated = voxels
-        for case let (distance, isAblated)? in classified {
-            for (n, width) in shellWidths.enumerated() where distance <= width {
+        for (voxel, isAblated) in zip(shell, inZone) {
+            for (n, width) in shellWidths.enumerated() where voxel.distanceMM <= width {
                 voxels[n] += 1
                 if isAblated { ablated[n] += 1 }
             }
@@ -217,18 +200,11 @@ struct PreparedTumour {
     /// Distance (mm) between voxel centres to the nearest voxel outside the liver, on the crop;
     /// set when the settings ask for a capsule exclusion and a liver is given.
     let capsuleDistance: Volume<Float>?
-    /// Voxels of the crop outside the tumour (in the liver, when given) that may lie in a
-    /// shell: their continuous index, the distance d (mm) from their centre to the nearest
-    /// tumour voxel centre, and the shell widths that d leaves open (bit n: `shellWidthsMM[n]`). d bounds the
-    /// distance D to the sub-voxel surface from above, and from below by d minus a voxel
-    /// diagonal; only for a width between those bounds is it asked whether a surface point
-    /// lies within it (D the Euclidean distance to the nearest surface point; the points are
-    /// under a voxel apart, so it exceeds the distance to the surface by hundredths of a
-    /// millimetre at most 5 mm away). Shells are made of the voxels outside the tumour mask:
-    /// the tumour's volume is its voxel count, and no voxel counts twice.
-    let shellCandidates: [(index: SIMD3<Double>, distanceMM: Double, open: UInt64)]
-    /// The settings' shell widths, ascending.
-    let shellWidthsMM: [Double]
+    /// The voxels of the peri-tumoural shells: voxels of the crop outside the tumour mask (in
+    /// the liver, when given) within the widest shell's width of the tumour's sub-voxel
+    /// surface; their continuous index and a distance (mm) that falls in the same shells as
+    /// their distance to that surface (see `shellVoxels(...)`).
+    let shellVoxels: [(index: SIMD3<Double>, distanceMM: Double)]
 
     init(_ tumourMask: Mask, number: Int, input: MarginCase, settings: MarginSettings) throws {
         self.number = number
@@ -276,30 +252,50 @@ struct PreparedTumour {
             capsuleDistance = nil
         }
 
+        shellVoxels = Self.shellVoxels(crop, liver: liverCrop, surface: surface.surface, widths: settings.shellWidthsMM)
+    }
+
+    /// Shell voxels of a tumour crop. The distance d from a voxel's centre to the nearest tumour
+    /// voxel centre (EDT) bounds its distance D to the sub-voxel surface from above, and from
+    /// below by d minus a voxel diagonal; only for a width between those bounds is it asked
+    /// whether a surface point lies within it (D the Euclidean distance to the nearest surface
+    /// point; the points are under a voxel apart, so it exceeds the distance to the surface by
+    /// hundredths of a millimetre at 5 mm). A voxel gets the smallest such width that holds a
+    /// surface point, else d. Tumour voxels are never shell voxels: the tumour's volume is its
+    /// voxel count, and no voxel counts twice.
+    static func shellVoxels(_ crop: Mask, liver: Mask?, surface: SubvoxelSurface,
+                            widths unsorted: [Double]) -> [(index: SIMD3<Double>, distanceMM: Double)] {
         let toTumour = DistanceTransform.distance(to: crop)
-        let diagonal = length(h)
-        let maxShell = settings.shellWidthsMM.max() ?? 0
-        let widths = settings.shellWidthsMM.sorted()
-        shellWidthsMM = widths
+        let diagonal = length(crop.geometry.spacing)
+        let widths = unsorted.sorted()
+        let maxShell = widths.last ?? 0
         let size = crop.size
-        let inLiver = liverCrop?.voxels ?? [Bool](repeating: true, count: size.count)
-        // Slice by slice in parallel, then in scan order.
-        var slices = [[(index: SIMD3<Double>, distanceMM: Double, open: UInt64)]](repeating: [], count: size.z)
+        let inLiver = liver?.voxels ?? [Bool](repeating: true, count: size.count)
+        let tumourDistance = SurfaceDistance(surface)
+        // Slice by slice in parallel, then in scan order; along a row, each voxel's surface
+        // point is a good hint for the next.
+        var slices = [[(index: SIMD3<Double>, distanceMM: Double)]](repeating: [], count: size.z)
         toTumour.millimetres.withUnsafeBufferPointer { distance in
             inLiver.withUnsafeBufferPointer { inLiver in
                 slices.withUnsafeMutableBufferPointer { out in
                     let (distance, inLiver, out) = (distance.baseAddress!, inLiver.baseAddress!, out.baseAddress!)
                     concurrentChunks(size.z) { range in
+                        var hint: Int?
                         for k in range {
-                            var found: [(index: SIMD3<Double>, distanceMM: Double, open: UInt64)] = []
+                            var found: [(index: SIMD3<Double>, distanceMM: Double)] = []
                             for j in 0..<size.y {
                                 let row = (k * size.y + j) * size.x
                                 for i in 0..<size.x {
                                     let d = Double(distance[row + i])
                                     guard d > 0, d - diagonal <= maxShell, inLiver[row + i] else { continue }
-                                    var open: UInt64 = 0
-                                    for (n, width) in widths.enumerated() where width >= d - diagonal && width <= d { open |= 1 << n }
-                                    found.append((SIMD3(Double(i), Double(j), Double(k)), d, open))
+                                    let index = SIMD3(Double(i), Double(j), Double(k))
+                                    var outside = d
+                                    for width in widths where width >= d - diagonal && width <= d
+                                        && tumourDistance.hasPoint(within: width, of: crop.geometry.world(atIndex: index), hint: &hint) {
+                                        outside = width
+                                        break
+                                    }
+                                    if outside <= maxShell { found.append((index, outside)) }
                                 }
                             }
                             out[k] = found
@@ -308,8 +304,7 @@ struct PreparedTumour {
                 }
             }
         }
-        let candidates = Array(slices.joined())
-        shellCandidates = candidates
+        return Array(slices.joined())
     }
 }
 
