@@ -83,6 +83,15 @@ public struct KDTree: Sendable {
         }
     }
 
+    /// The input index of the point at each tree position (see `forEachPosition`).
+    public var inputIndexByPosition: [Int] { original }
+
+    /// Like `forEach`, but reports tree positions: points near each other sit near each other
+    /// in tree order, so data laid out in that order is read almost in sequence.
+    public func forEachPosition(within radius: Double, of q: SIMD3<Double>, _ body: (Int, Double) -> Void) {
+        withNodes { $0.collect(q, radius * radius, nil, 0, points.count, body) }
+    }
+
     /// `body` with the tree's arrays as pointers.
     private func withNodes<R>(_ body: (Nodes) -> R) -> R {
         points.withUnsafeBufferPointer { p in
@@ -118,13 +127,14 @@ private struct Nodes {
 
     /// Every point of [lo, hi) within sqrt(r2) of q, with its squared distance; subtrees whose
     /// box lies farther are skipped.
-    func collect(_ q: SIMD3<Double>, _ r2: Double, _ original: UnsafePointer<Int>, _ lo: Int, _ hi: Int,
+    /// Reports input indices through `original`, or tree positions when it is nil.
+    func collect(_ q: SIMD3<Double>, _ r2: Double, _ original: UnsafePointer<Int>?, _ lo: Int, _ hi: Int,
                  _ body: (Int, Double) -> Void) {
         if hi - lo <= KDTree.leafSize {
             for i in lo..<hi {
                 let d = points[i] - q
                 let d2 = (d * d).sum()
-                if d2 <= r2 { body(original[i], d2) }
+                if d2 <= r2 { body(original?[i] ?? i, d2) }
             }
             return
         }
@@ -134,7 +144,7 @@ private struct Nodes {
         let delta = q[axis] - points[mid][axis]
         let m = points[mid] - q
         let d2 = (m * m).sum()
-        if d2 <= r2 { body(original[mid], d2) }
+        if d2 <= r2 { body(original?[mid] ?? mid, d2) }
         if delta <= 0 || delta * delta <= r2 { collect(q, r2, original, lo, mid, body) }
         if delta >= 0 || delta * delta <= r2 { collect(q, r2, original, mid + 1, hi, body) }
     }

@@ -305,10 +305,18 @@ struct FitInputs: Sendable {
     let spacing: SIMD3<Double>
     let varianceFloor: Double
     /// Nested samples of the crossings: level k holds those with `rank` below 2^-k (level 0
-    /// all of them), as a tree and the crossing number of each of its points. Crossings are
-    /// numbered in scan order, so each level's members are spread evenly along every row of
-    /// voxels; a fit reads the level that leaves about `QuadricFit.neighboursPerFit` within reach.
-    let levels: [(tree: KDTree, members: [Int])]
+    /// all of them), as a tree and the positions, normals and segment axes of its points in
+    /// the tree's order (read almost in sequence by a search). Crossings are numbered in scan
+    /// order, so each level's members are spread evenly along every row of voxels; a fit reads
+    /// the level that leaves about `QuadricFit.neighboursPerFit` within reach.
+    let levels: [Level]
+
+    struct Level: Sendable {
+        let tree: KDTree
+        let points: [SIMD3<Double>]
+        let normals: [SIMD3<Double>]
+        let axes: [Int]
+    }
 
     static let levelCount = 6
 
@@ -320,7 +328,10 @@ struct FitInputs: Sendable {
         varianceFloor = (0.05 * spacing.min()) * (0.05 * spacing.min())
         levels = concurrentMap(Array(0..<Self.levelCount)) { k in
             let members = k == 0 ? Array(points.indices) : points.indices.filter { Self.rank($0) < 0x1p0 / Double(1 << k) }
-            return (KDTree(members.map { points[$0] }), members)
+            let tree = KDTree(members.map { points[$0] })
+            let order = tree.inputIndexByPosition.map { members[$0] }
+            return Level(tree: tree, points: order.map { points[$0] }, normals: order.map { normals[$0] },
+                         axes: order.map { axes[$0] })
         }
     }
 
@@ -382,7 +393,7 @@ struct FitInputs: Sendable {
         let density = abs(n.x) / (h.y * h.z) + abs(n.y) / (h.x * h.z) + abs(n.z) / (h.x * h.y)
         let expected = Double.pi * 4 * s * s * density
         let level = min(Self.levelCount - 1, max(0, Int(log2(expected / Double(QuadricFit.neighboursPerFit)).rounded())))
-        let (tree, members) = levels[level]
+        let data = levels[level]
         // Inverse variance along the normal of a crossing on each axis's segments.
         let inverseVariance = 1 / (n * n * h2 / 12 + varianceFloor)
         let spread = 1 / (2 * s * s)
@@ -390,28 +401,25 @@ struct FitInputs: Sendable {
         var rows = (SIMD8<Double>.zero, SIMD8<Double>.zero, SIMD8<Double>.zero,
                     SIMD8<Double>.zero, SIMD8<Double>.zero, SIMD8<Double>.zero)
         var rhs = SIMD8<Double>.zero
-        points.withUnsafeBufferPointer { points in
-            normals.withUnsafeBufferPointer { normals in
-                axes.withUnsafeBufferPointer { axes in
-                    members.withUnsafeBufferPointer { members in
-                        tree.forEach(within: 2 * s, of: origin) { k, d2 in
-                            let j = members[k]
-                            guard dot(normals[j], n) > 0.5 else { return }
-                            let d = points[j] - origin
-                            let (u, v, w) = (dot(d, eu), dot(d, ev), dot(d, n))
-                            let axis = axes[j]
-                            let variance = axis == 0 ? inverseVariance.x : (axis == 1 ? inverseVariance.y : inverseVariance.z)
-                            let weight = exp(-d2 * spread) * variance
-                            let e = SIMD8<Double>(1, u, v, u * u, u * v, v * v, 0, 0)
-                            let we = weight * e
-                            rows.0 += we[0] * e
-                            rows.1 += we[1] * e
-                            rows.2 += we[2] * e
-                            rows.3 += we[3] * e
-                            rows.4 += we[4] * e
-                            rows.5 += we[5] * e
-                            rhs += w * we
-                        }
+        data.points.withUnsafeBufferPointer { points in
+            data.normals.withUnsafeBufferPointer { normals in
+                data.axes.withUnsafeBufferPointer { axes in
+                    data.tree.forEachPosition(within: 2 * s, of: origin) { j, d2 in
+                        guard dot(normals[j], n) > 0.5 else { return }
+                        let d = points[j] - origin
+                        let (u, v, w) = (dot(d, eu), dot(d, ev), dot(d, n))
+                        let axis = axes[j]
+                        let variance = axis == 0 ? inverseVariance.x : (axis == 1 ? inverseVariance.y : inverseVariance.z)
+                        let weight = exp(-d2 * spread) * variance
+                        let e = SIMD8<Double>(1, u, v, u * u, u * v, v * v, 0, 0)
+                        let we = weight * e
+                        rows.0 += we[0] * e
+                        rows.1 += we[1] * e
+                        rows.2 += we[2] * e
+                        rows.3 += we[3] * e
+                        rows.4 += we[4] * e
+                        rows.5 += we[5] * e
+                        rhs += w * we
                     }
                 }
             }

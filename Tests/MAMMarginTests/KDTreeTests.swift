@@ -45,6 +45,13 @@ struct KDTreeTests {
                 #expect(d2 == distances[i])
             }
             #expect(within.sorted() == distances.indices.filter { distances[$0] <= radius * radius })
+            // The same points by tree position.
+            var byPosition: [Int] = []
+            tree.forEachPosition(within: radius, of: q) { p, d2 in
+                byPosition.append(tree.inputIndexByPosition[p])
+                #expect(d2 == distances[tree.inputIndexByPosition[p]])
+            }
+            #expect(byPosition.sorted() == within.sorted())
             // Some point within the radius exactly when there is one, with and without a hint.
             for pointHint in [nil, hint] {
                 let any = tree.anyPoint(within: radius, of: q, hint: pointHint)
