@@ -41,15 +41,21 @@ public func concurrently(_ a: () -> Void, _ b: () -> Void) {
         b()
         return
     }
-    // `b` on a worker thread, `a` on this one: unlike two iterations of one concurrentPerform,
-    // the parallel loops inside each can then use every core the other leaves idle.
+    // `b` on a thread of its own, `a` on this one: unlike two iterations of one
+    // concurrentPerform, the parallel loops inside each can then use every core the other
+    // leaves idle; and unlike a block on the shared pool, `b` starts even when every pool
+    // thread is busy (say, waiting in another `concurrently`).
     withoutActuallyEscaping(a) { a in
         withoutActuallyEscaping(b) { b in
             let pair = DisjointPair(a: a, b: b)
-            let group = DispatchGroup()
-            DispatchQueue.global().async(group: group) { pair.b() }
+            let done = DispatchSemaphore(value: 0)
+            let thread = Thread {
+                pair.b()
+                done.signal()
+            }
+            thread.start()
             pair.a()
-            group.wait()
+            done.wait()
         }
     }
 }
