@@ -45,25 +45,28 @@ public func concurrently(_ a: () -> Void, _ b: () -> Void) {
     // concurrentPerform, the parallel loops inside each can then use every core the other
     // leaves idle; and unlike a block on the shared pool, `b` starts even when every pool
     // thread is busy (say, waiting in another `concurrently`).
-    withoutActuallyEscaping(a) { a in
-        withoutActuallyEscaping(b) { b in
-            let pair = DisjointPair(a: a, b: b)
-            let done = DispatchSemaphore(value: 0)
-            let thread = Thread {
-                pair.b()
-                done.signal()
-            }
-            thread.start()
-            pair.a()
-            done.wait()
-        }
+    withoutActuallyEscaping(b) { b in
+        let work = HandedOver(b)
+        Thread {
+            work.body?()
+            // Let go of `b` before saying so: it must not outlive this call.
+            work.body = nil
+            work.done.signal()
+        }.start()
+        a()
+        work.done.wait()
     }
 }
 
-/// Two closures that touch disjoint memory, which the compiler cannot see.
-private struct DisjointPair: @unchecked Sendable {
-    let a: () -> Void
-    let b: () -> Void
+/// A closure handed to another thread, which touches memory the caller's own work does not
+/// (the compiler cannot see that), and the signal that it is done and let go of.
+private final class HandedOver: @unchecked Sendable {
+    var body: (() -> Void)?
+    let done = DispatchSemaphore(value: 0)
+
+    init(_ body: @escaping () -> Void) {
+        self.body = body
+    }
 }
 
 /// `transform` applied to every element, in parallel, results in order.
