@@ -69,7 +69,22 @@ private final class HandedOver: @unchecked Sendable {
     }
 }
 
+/// `produce(k)` for every k in 0..<count, in parallel, the results joined in order of k
+/// (slice by slice through a volume, say).
+@inlinable
+public func concurrentFlatMap<T>(_ count: Int, _ produce: (Int) -> [T]) -> [T] {
+    var parts = [[T]](repeating: [], count: count)
+    parts.withUnsafeMutableBufferPointer { out in
+        let out = out.baseAddress!
+        concurrentChunks(count) { range in
+            for k in range { out[k] = produce(k) }
+        }
+    }
+    return Array(parts.joined())
+}
+
 /// `transform` applied to every element, in parallel, results in order.
+@inlinable
 public func concurrentMap<T, R>(_ values: [T], _ transform: (T) -> R) -> [R] {
     guard !values.isEmpty else { return [] }
     var results = [R?](repeating: nil, count: values.count)

@@ -274,37 +274,31 @@ struct PreparedTumour {
         let tumourDistance = SurfaceDistance(surface)
         // Slice by slice in parallel, then in scan order; along a row, each voxel's surface
         // point is a good hint for the next.
-        var slices = [[(index: SIMD3<Double>, distanceMM: Double)]](repeating: [], count: size.z)
-        toTumour.millimetres.withUnsafeBufferPointer { distance in
+        return toTumour.millimetres.withUnsafeBufferPointer { distance in
             inLiver.withUnsafeBufferPointer { inLiver in
-                slices.withUnsafeMutableBufferPointer { out in
-                    let (distance, inLiver, out) = (distance.baseAddress!, inLiver.baseAddress!, out.baseAddress!)
-                    concurrentChunks(size.z) { range in
-                        var hint: Int?
-                        for k in range {
-                            var found: [(index: SIMD3<Double>, distanceMM: Double)] = []
-                            for j in 0..<size.y {
-                                let row = (k * size.y + j) * size.x
-                                for i in 0..<size.x {
-                                    let d = Double(distance[row + i])
-                                    guard d > 0, d - diagonal <= maxShell, inLiver[row + i] else { continue }
-                                    let index = SIMD3(Double(i), Double(j), Double(k))
-                                    var outside = d
-                                    for width in widths where width >= d - diagonal && width <= d
-                                        && tumourDistance.hasPoint(within: width, of: crop.geometry.world(atIndex: index), hint: &hint) {
-                                        outside = width
-                                        break
-                                    }
-                                    if outside <= maxShell { found.append((index, outside)) }
-                                }
+                let (distance, inLiver) = (distance.baseAddress!, inLiver.baseAddress!)
+                return concurrentFlatMap(size.z) { k -> [(index: SIMD3<Double>, distanceMM: Double)] in
+                    var found: [(index: SIMD3<Double>, distanceMM: Double)] = []
+                    var hint: Int?
+                    for j in 0..<size.y {
+                        let row = (k * size.y + j) * size.x
+                        for i in 0..<size.x {
+                            let d = Double(distance[row + i])
+                            guard d > 0, d - diagonal <= maxShell, inLiver[row + i] else { continue }
+                            let index = SIMD3(Double(i), Double(j), Double(k))
+                            var outside = d
+                            for width in widths where width >= d - diagonal && width <= d
+                                && tumourDistance.hasPoint(within: width, of: crop.geometry.world(atIndex: index), hint: &hint) {
+                                outside = width
+                                break
                             }
-                            out[k] = found
+                            if outside <= maxShell { found.append((index, outside)) }
                         }
                     }
+                    return found
                 }
             }
         }
-        return Array(slices.joined())
     }
 }
 

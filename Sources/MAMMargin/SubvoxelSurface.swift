@@ -50,62 +50,55 @@ public struct SubvoxelSurface: Sendable {
         let h = g.spacing
         let gradientToWorld = g.indexToWorld.linear.inverse.transposed
 
-        // Crossings at segment midpoints, with the axis of their segment, found slab by slab
+        // Crossings at segment midpoints, with the axis of their segment, found slice by slice
         // in parallel. The normal at a midpoint is the mean of the central-difference
         // gradients of the anti-aliased mask at the segment's two ends.
-        var slabs = [[(SIMD3<Double>, Int, SIMD3<Double>)]](repeating: [], count: size.z)
-        mask.voxels.withUnsafeBufferPointer { m in
+        let crossings = mask.voxels.withUnsafeBufferPointer { m in
             field.voxels.withUnsafeBufferPointer { f in
-                slabs.withUnsafeMutableBufferPointer { out in
-                    let out = out.baseAddress!
-                    let (m, f) = (m.baseAddress!, f.baseAddress!)
-                    let (nx, ny, nz) = (size.x, size.y, size.z)
-                    let slice = nx * ny
-                    /// One axis of the gradient at voxel v with coordinate c along it (n voxels,
-                    /// neighbours `stride` apart): central, or one-sided at the edges.
-                    @inline(__always)
-                    func difference(_ v: Int, _ c: Int, _ n: Int, _ stride: Int) -> Double {
-                        let below = c > 0 ? v - stride : v
-                        let above = c < n - 1 ? v + stride : v
-                        let span = (c > 0 ? 1 : 0) + (c < n - 1 ? 1 : 0)
-                        return Double(f[above] - f[below]) / Double(max(1, span))
+                let (m, f) = (m.baseAddress!, f.baseAddress!)
+                let (nx, ny, nz) = (size.x, size.y, size.z)
+                let slice = nx * ny
+                /// One axis of the gradient at voxel v with coordinate c along it (n voxels,
+                /// neighbours `stride` apart): central, or one-sided at the edges.
+                @inline(__always)
+                func difference(_ v: Int, _ c: Int, _ n: Int, _ stride: Int) -> Double {
+                    let below = c > 0 ? v - stride : v
+                    let above = c < n - 1 ? v + stride : v
+                    let span = (c > 0 ? 1 : 0) + (c < n - 1 ? 1 : 0)
+                    return Double(f[above] - f[below]) / Double(max(1, span))
+                }
+                @inline(__always)
+                func centralDifference(_ i: Int, _ j: Int, _ k: Int) -> SIMD3<Double> {
+                    let v = k * slice + j * nx + i
+                    return SIMD3(difference(v, i, nx, 1), difference(v, j, ny, nx), difference(v, k, nz, slice))
+                }
+                return concurrentFlatMap(nz) { k -> [(SIMD3<Double>, Int, SIMD3<Double>)] in
+                    var found: [(SIMD3<Double>, Int, SIMD3<Double>)] = []
+                    func add(_ i: Int, _ j: Int, _ k: Int, axis: Int, inside: Bool) {
+                        var index = SIMD3(Double(i), Double(j), Double(k))
+                        index[axis] += 0.5
+                        let next = (axis == 0 ? (i + 1, j, k) : (axis == 1 ? (i, j + 1, k) : (i, j, k + 1)))
+                        let gradient = gradientToWorld
+                            * ((centralDifference(i, j, k) + centralDifference(next.0, next.1, next.2)) / 2)
+                        let norm = length(gradient)
+                        // The side with the mask is inside: the normal points away from it.
+                        let outward = norm > 0 ? -gradient / norm : (inside ? 1.0 : -1.0) * g.direction[axis]
+                        found.append((g.world(atIndex: index), axis, outward))
                     }
-                    @inline(__always)
-                    func centralDifference(_ i: Int, _ j: Int, _ k: Int) -> SIMD3<Double> {
-                        let v = k * slice + j * nx + i
-                        return SIMD3(difference(v, i, nx, 1), difference(v, j, ny, nx), difference(v, k, nz, slice))
-                    }
-                    concurrentChunks(nz) { range in
-                        for k in range {
-                            var found: [(SIMD3<Double>, Int, SIMD3<Double>)] = []
-                            func add(_ i: Int, _ j: Int, _ k: Int, axis: Int, inside: Bool) {
-                                var index = SIMD3(Double(i), Double(j), Double(k))
-                                index[axis] += 0.5
-                                let next = (axis == 0 ? (i + 1, j, k) : (axis == 1 ? (i, j + 1, k) : (i, j, k + 1)))
-                                let gradient = gradientToWorld
-                                    * ((centralDifference(i, j, k) + centralDifference(next.0, next.1, next.2)) / 2)
-                                let norm = length(gradient)
-                                // The side with the mask is inside: the normal points away from it.
-                                let outward = norm > 0 ? -gradient / norm : (inside ? 1.0 : -1.0) * g.direction[axis]
-                                found.append((g.world(atIndex: index), axis, outward))
-                            }
-                            for j in 0..<ny {
-                                let row = k * slice + j * nx
-                                for i in 0..<nx {
-                                    let v = row + i
-                                    let a = m[v]
-                                    if i + 1 < nx, m[v + 1] != a { add(i, j, k, axis: 0, inside: a) }
-                                    if j + 1 < ny, m[v + nx] != a { add(i, j, k, axis: 1, inside: a) }
-                                    if k + 1 < nz, m[v + slice] != a { add(i, j, k, axis: 2, inside: a) }
-                                }
-                            }
-                            out[k] = found
+                    for j in 0..<ny {
+                        let row = k * slice + j * nx
+                        for i in 0..<nx {
+                            let v = row + i
+                            let a = m[v]
+                            if i + 1 < nx, m[v + 1] != a { add(i, j, k, axis: 0, inside: a) }
+                            if j + 1 < ny, m[v + nx] != a { add(i, j, k, axis: 1, inside: a) }
+                            if k + 1 < nz, m[v + slice] != a { add(i, j, k, axis: 2, inside: a) }
                         }
                     }
+                    return found
                 }
             }
         }
-        let crossings = slabs.joined()
         let start = crossings.map(\.0)
         let axes = crossings.map(\.1)
         let normals = crossings.map(\.2)
