@@ -52,6 +52,7 @@ extension ImageGeometry {
 
 extension Volume {
     /// The voxels in `box` (which must lie within the grid) on their sub-grid.
+    @inlinable
     public func cropped(to box: IndexBox) -> Volume {
         precondition(box.lower.x >= 0 && box.lower.y >= 0 && box.lower.z >= 0
                      && box.upper.x <= size.x && box.upper.y <= size.y && box.upper.z <= size.z,
@@ -72,6 +73,7 @@ extension Volume {
     /// grid with the same spacing and orientation whose voxels coincide with this one's
     /// (the crops of one scan, say); voxels of `grid` outside this volume take `outside`.
     /// Nil when the grids' voxels do not coincide (within 1e-3 voxel).
+    @inlinable
     public func resampledCrop(onto grid: ImageGeometry, outside: Voxel) -> Volume? {
         guard grid.indexToWorld.linear.maxAbsDifference(to: geometry.indexToWorld.linear) < 1e-6 else { return nil }
         let start = geometry.index(atWorld: grid.origin)
