@@ -288,9 +288,9 @@ struct QuadricFit {
     }
 }
 
-/// What the quadric fits read: the crossings, their normals and segment axes, the spacing, a
-/// tree over the crossings, and the variance floor that keeps weights finite for segments
-/// exactly tangent to the surface.
+/// What the quadric fits read: the crossings, their normals and segment axes, the spacing,
+/// nested samples of the crossings with a tree each, and the variance floor that keeps weights
+/// finite for segments exactly tangent to the surface.
 struct FitInputs: Sendable {
     let points: [SIMD3<Double>]
     let normals: [SIMD3<Double>]
