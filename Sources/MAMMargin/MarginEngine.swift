@@ -224,7 +224,7 @@ struct PreparedTumour {
         let crop = tumourMask.cropped(to: box)
         self.crop = crop
         surface = TumourSurface(
-            mask: tumourMask.cropped(to: tight.expanded(by: SIMD3(repeating: SubvoxelSurface.cropMargin), within: pre.size)),
+            mask: SubvoxelSurface.crop(tumourMask, around: tight),
             preToPost: input.preToPost)
 
         var voxels: [SIMD3<Double>] = []
@@ -317,7 +317,7 @@ final class AblationZone: Sendable {
         postGeometry = g
         let box = mask.boundingBox
         isEmpty = box.isEmpty
-        var crop = mask.cropped(to: box.expanded(by: SIMD3(repeating: SubvoxelSurface.cropMargin), within: g.size))
+        var crop = SubvoxelSurface.crop(mask, around: box)
         if fillHoles && !isEmpty { crop = Components.fillingHoles(crop) }
         volumeML = crop.volumeML
         distance = SurfaceDistance(SubvoxelSurface(mask: crop))

@@ -145,6 +145,12 @@ public struct SubvoxelSurface: Sendable {
     /// anti-aliasing kernel's reach (3 voxels) plus one.
     public static let cropMargin = 4
 
+    /// The crop of `mask` a surface wants: `box` (the structure's bounding box) grown by
+    /// `cropMargin` voxels, within the grid.
+    public static func crop(_ mask: Mask, around box: IndexBox) -> Mask {
+        mask.cropped(to: box.expanded(by: SIMD3(repeating: cropMargin), within: mask.size))
+    }
+
     // MARK: Field helpers
 
     /// Gaussian anti-aliasing in voxel units, separable, kernel cut at 3 sigma, edges clamped.

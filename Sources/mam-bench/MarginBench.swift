@@ -27,10 +27,8 @@ struct MarginBench: ParsableCommand {
         var last: MarginAnalysis?
         // The engine's floor: the two sub-voxel surfaces it cannot do without, on the crops it
         // makes (the zone with holes filled, the tumour's box), built side by side.
-        let zoneCrop = Components.fillingHoles(zone.cropped(to: zone.boundingBox.expanded(
-            by: SIMD3(repeating: SubvoxelSurface.cropMargin), within: g.size)))
-        let tumourCrop = tumourMask.cropped(to: tumourMask.boundingBox.expanded(
-            by: SIMD3(repeating: SubvoxelSurface.cropMargin), within: g.size))
+        let zoneCrop = Components.fillingHoles(SubvoxelSurface.crop(zone, around: zone.boundingBox))
+        let tumourCrop = SubvoxelSurface.crop(tumourMask, around: tumourMask.boundingBox)
         for _ in 0..<options.repeats {
             var tumours: [Mask] = []
             let margin = MarginEngine.cropMarginVoxels(settings, spacing: g.spacing)
