@@ -110,25 +110,24 @@ public struct SubvoxelSurface: Sendable {
         var areas = [Double](repeating: 0, count: start.count)
         var owners = [Int](repeating: 0, count: start.count)
         owners.withUnsafeMutableBufferPointer { owner in
-        let owner = owner.baseAddress!
-        points.withUnsafeMutableBufferPointer { p in
-            refinedNormals.withUnsafeMutableBufferPointer { n in
-                areas.withUnsafeMutableBufferPointer { area in
-                    let (p, n, area) = (p.baseAddress!, n.baseAddress!, area.baseAddress!)
-                    concurrentChunks(start.count) { range in
-                        var hint: Int?
-                        for i in range {
-                            let (point, normal, centre) = fit.project(i, hint: hint)
-                            hint = centre
-                            owner[i] = centre
-                            p[i] = point
-                            n[i] = normal
-                            area[i] = 1 / dot(SIMD3(abs(normal.x), abs(normal.y), abs(normal.z)), crossingDensity)
+            points.withUnsafeMutableBufferPointer { p in
+                refinedNormals.withUnsafeMutableBufferPointer { n in
+                    areas.withUnsafeMutableBufferPointer { area in
+                        let (owner, p, n, area) = (owner.baseAddress!, p.baseAddress!, n.baseAddress!, area.baseAddress!)
+                        concurrentChunks(start.count) { range in
+                            var hint: Int?
+                            for i in range {
+                                let (point, normal, centre) = fit.project(i, hint: hint)
+                                hint = centre
+                                owner[i] = centre
+                                p[i] = point
+                                n[i] = normal
+                                area[i] = 1 / dot(SIMD3(abs(normal.x), abs(normal.y), abs(normal.z)), crossingDensity)
+                            }
                         }
                     }
                 }
             }
-        }
         }
         var sampleAreas = [Double](repeating: 0, count: fit.centres.count)
         for (i, c) in owners.enumerated() { sampleAreas[c] += areas[i] }
