@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "mam-quantify", targets: ["mam-quantify"]),
-        .library(name: "MAMImaging", targets: ["MAMImaging"]),
+        .library(name: "MAMImageIO", targets: ["MAMImageIO"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,72 +34,89 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
 
-        // MARK: Pipeline stages, one module each
+        // MARK: The library, in layers: each module imports only modules listed above it
+        // (scripts/check-layers keeps it so). Stages are numbered in the order a case runs.
 
-        // Stage 1: image model, world geometry, NIfTI reading and writing.
-        .target(name: "MAMImaging", dependencies: ["_CNIfTI"]),
-        // Stage 3: exact Euclidean distance transforms in millimetres.
-        .target(name: "MAMDistance", dependencies: ["MAMImaging"]),
-        // Stage 4: the margin engine (sub-voxel surfaces, margins, coverage, margin maps).
-        .target(name: "MAMMargin", dependencies: ["MAMImaging", "MAMDistance"]),
-        // Stage 2: rigid registration of the pre liver onto the post liver (ICP, GSL).
-        .target(name: "MAMRegistration", dependencies: ["MAMImaging", "MAMMargin", "MAMOptimization"]),
-        // Stage 5: observer agreement (overlap and surface distances).
-        .target(name: "MAMAgreement", dependencies: ["MAMImaging", "MAMDistance", "_CGSL"]),
-        // Numerical optimisation on GSL (used by registration).
-        .target(name: "MAMOptimization", dependencies: ["_CGSL"]),
-        // One case end to end (analysis protocols, the stages, the JSON report), one agreement pair.
+        // Foundations: volumes, world geometry, affines, resampling, parallel helpers.
+        .target(name: "MAMCore"),
+        // Stage 1, reading: a format-neutral label image and its readers (NIfTI), the NIfTI
+        // writer, ITK .tfm transform files.
+        .target(name: "MAMImageIO", dependencies: ["MAMCore", "_CNIfTI"]),
+        // The only GSL client: minimisers and distribution quantiles.
+        .target(name: "MAMNumerics", dependencies: ["_CGSL"]),
+        // Percentiles, intraclass correlation, Bland-Altman, Cohen's kappa.
+        .target(name: "MAMStatistics", dependencies: ["MAMNumerics"]),
+        // Geometry of masks: exact distance transforms, k-d trees, sub-voxel surfaces, the
+        // signed distance to them, connected components.
+        .target(name: "MAMSurface", dependencies: ["MAMCore"]),
+        // Stage 2, registration: estimating the pre-to-post transform (rigid ICP of the livers)
+        // and its verdict.
+        .target(name: "MAMRegistration", dependencies: ["MAMCore", "MAMSurface", "MAMNumerics"]),
+        // Stage 3, margins: a case prepared once (surfaces, distance fields, shells), measured
+        // under any transform; margin maps.
+        .target(name: "MAMMargin", dependencies: ["MAMCore", "MAMSurface", "MAMStatistics"]),
+        // Observer agreement between two segmentations (overlap, surface distances).
+        .target(name: "MAMAgreement", dependencies: ["MAMCore", "MAMSurface", "MAMStatistics"]),
+        // One case end to end: analysis protocols, the stages in order, the JSON report; one
+        // agreement pair.
         .target(
-            name: "MAMPipeline",
+            name: "MAMCase",
             dependencies: [
-                "MAMImaging", "MAMMargin", "MAMRegistration", "MAMAgreement", "_COpenSSL",
+                "MAMCore", "MAMImageIO", "MAMSurface", "MAMRegistration", "MAMMargin", "MAMAgreement", "_COpenSSL",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // Many cases: cohort discovery, the batch runner, the cohort tables, the agreement study.
+        .target(name: "MAMCohort", dependencies: ["MAMCore", "MAMImageIO", "MAMStatistics", "MAMAgreement", "MAMCase"]),
 
         // MARK: Phantoms with known answers (tests, benchmarks, SampleCases/)
 
-        .target(name: "MAMPhantoms", dependencies: ["MAMImaging"]),
+        .target(name: "MAMPhantoms", dependencies: ["MAMCore"]),
 
         // MARK: Command-line tools
 
+        // Arguments to requests, exit codes and words, progress; nothing else.
         .executableTarget(
             name: "mam-quantify",
             dependencies: [
-                "MAMImaging", "MAMPipeline", "MAMAgreement",
+                "MAMCore", "MAMImageIO", "MAMCase", "MAMCohort",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "mam-phantoms",
             dependencies: [
-                "MAMImaging", "MAMPhantoms",
+                "MAMCore", "MAMImageIO", "MAMPhantoms",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "mam-bench",
             dependencies: [
-                "MAMImaging", "MAMDistance", "MAMMargin", "MAMPhantoms", "MAMRegistration", "MAMAgreement", "_CNIfTI",
+                "MAMCore", "MAMImageIO", "MAMSurface", "MAMMargin", "MAMPhantoms", "MAMRegistration", "MAMAgreement", "_CNIfTI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         // MARK: Tests, folders mirroring Sources/
 
-        // Helpers shared by the test targets: seeded data, temporary folders, reference tools.
-        .target(name: "MAMTestSupport", dependencies: ["MAMImaging"], path: "Tests/MAMTestSupport"),
-        .testTarget(name: "MAMImagingTests", dependencies: ["MAMImaging", "MAMPhantoms", "MAMTestSupport"]),
-        .testTarget(name: "MAMOptimizationTests", dependencies: ["MAMOptimization"]),
-        .testTarget(name: "MAMDistanceTests", dependencies: ["MAMDistance", "MAMImaging", "MAMTestSupport"]),
-        .testTarget(name: "MAMMarginTests", dependencies: ["MAMMargin", "MAMImaging", "MAMPhantoms", "MAMTestSupport"]),
-        .testTarget(name: "MAMRegistrationTests", dependencies: ["MAMRegistration", "MAMImaging", "MAMPhantoms", "MAMTestSupport"]),
-        .testTarget(name: "MAMAgreementTests", dependencies: ["MAMAgreement", "MAMImaging", "MAMPhantoms", "MAMTestSupport"]),
-        .testTarget(name: "MAMPipelineTests", dependencies: ["MAMPipeline", "MAMImaging", "MAMTestSupport"]),
+        // Helpers shared by the test targets: seeded data, painted phantoms, temporary folders,
+        // reference tools.
+        .target(name: "MAMTestSupport", dependencies: ["MAMCore", "MAMImageIO", "MAMPhantoms"], path: "Tests/MAMTestSupport"),
+        .testTarget(name: "MAMCoreTests", dependencies: ["MAMCore", "MAMTestSupport"]),
+        .testTarget(name: "MAMImageIOTests", dependencies: ["MAMImageIO", "MAMCore", "MAMSurface", "MAMPhantoms", "MAMTestSupport"]),
+        .testTarget(name: "MAMNumericsTests", dependencies: ["MAMNumerics"]),
+        .testTarget(name: "MAMStatisticsTests", dependencies: ["MAMStatistics", "MAMTestSupport"]),
+        .testTarget(name: "MAMSurfaceTests", dependencies: ["MAMSurface", "MAMCore", "MAMImageIO", "MAMTestSupport"]),
+        .testTarget(name: "MAMRegistrationTests", dependencies: ["MAMRegistration", "MAMCore", "MAMImageIO", "MAMPhantoms", "MAMTestSupport"]),
+        .testTarget(name: "MAMMarginTests", dependencies: ["MAMMargin", "MAMSurface", "MAMCore", "MAMImageIO", "MAMPhantoms", "MAMTestSupport"]),
+        .testTarget(name: "MAMAgreementTests", dependencies: ["MAMAgreement", "MAMCore", "MAMImageIO", "MAMPhantoms", "MAMTestSupport"]),
+        .testTarget(name: "MAMCaseTests", dependencies: ["MAMCase", "MAMCore", "MAMImageIO", "MAMPhantoms", "MAMTestSupport"]),
+        .testTarget(name: "MAMCohortTests", dependencies: ["MAMCohort", "MAMCase", "MAMCore", "MAMImageIO", "MAMPhantoms", "MAMTestSupport"]),
         // End to end: runs the built mam-quantify executable on sample cases and phantoms.
         .testTarget(
             name: "MAMQuantifyEndToEndTests",
-            dependencies: ["mam-quantify", "MAMImaging", "MAMPhantoms", "MAMRegistration", "MAMTestSupport"],
+            dependencies: ["mam-quantify", "MAMCore", "MAMImageIO", "MAMPhantoms", "MAMTestSupport"],
             exclude: ["Snapshots"]  // read from the source tree by path, not a bundled resource
         ),
     ]

@@ -1,5 +1,6 @@
-public import MAMImaging
-import MAMDistance
+public import MAMCore
+import MAMSurface
+import MAMStatistics
 
 /// Agreement of two segmentations of one structure on one grid: overlap, volumes and surface
 /// distances, every distance in millimetres with the grid's (anisotropic) spacing. See
@@ -86,7 +87,7 @@ public enum SegmentationAgreement {
             }
         }
         m.hausdorffMM = max(setAB, setBA)
-        m.hausdorff95MM = max(percentile(fromA, 0.95), percentile(fromB, 0.95))
+        m.hausdorff95MM = max(Percentiles.linear(fromA, 0.95), Percentiles.linear(fromB, 0.95))
         m.averageSymmetricSurfaceDistanceMM = (fromA.reduce(0, +) + fromB.reduce(0, +)) / Double(fromA.count + fromB.count)
         let within = fromA.count(where: { $0 <= toleranceMM }) + fromB.count(where: { $0 <= toleranceMM })
         m.surfaceDice = Double(within) / Double(fromA.count + fromB.count)
@@ -120,16 +121,6 @@ public enum SegmentationAgreement {
             }
         }
         return Mask(geometry: crop.geometry, voxels: out)
-    }
-
-    /// The q-quantile with linear interpolation between order statistics (numpy's default):
-    /// position q (n - 1) in the sorted values.
-    static func percentile(_ values: [Double], _ q: Double) -> Double {
-        let sorted = values.sorted()
-        let position = q * Double(sorted.count - 1)
-        let lower = Int(position.rounded(.down))
-        let upper = min(lower + 1, sorted.count - 1)
-        return sorted[lower] + (position - Double(lower)) * (sorted[upper] - sorted[lower])
     }
 
     /// `mask` on another grid by nearest neighbour: each voxel of `grid` takes the value of the

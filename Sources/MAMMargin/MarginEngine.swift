@@ -1,6 +1,6 @@
 import Foundation
-public import MAMImaging
-import MAMDistance
+public import MAMCore
+import MAMSurface
 
 /// What the margin engine is asked to measure.
 public struct MarginCase: Sendable {
@@ -63,13 +63,25 @@ public enum MarginError: Error, Equatable, CustomStringConvertible {
 
 /// The margin engine: per tumour, the signed minimal ablation margin and the figures around it.
 /// See Docs/margin-method.md for the method and its measured accuracy.
+///
+/// The work is in two parts: `prepare` builds everything that does not depend on the
+/// pre-to-post transform (the sub-voxel surfaces of the ablation zone and of each tumour, the
+/// distance fields, the shell voxels, the capsule exclusion); `PreparedCase.measure(preToPost:)`
+/// maps the tumours through one transform and measures. A case measured under many transforms
+/// is prepared once.
 public enum MarginEngine {
+    /// Prepares `input` and measures it under its `preToPost`.
     public static func analyse(_ input: MarginCase, settings: MarginSettings = MarginSettings()) throws -> MarginAnalysis {
+        try prepare(input, settings: settings).measure(preToPost: input.preToPost)
+    }
+
+    /// Everything about the case that does not depend on the transform (`input.preToPost` is
+    /// not used).
+    public static func prepare(_ input: MarginCase, settings: MarginSettings = MarginSettings()) throws -> PreparedCase {
         guard !input.tumours.isEmpty, input.tumours.contains(where: { !$0.isEmpty }) else { throw MarginError.noTumour }
         guard input.ablationZone.geometry.isOrthogonal else { throw MarginError.gridNotOrthogonal("post-ablation") }
         for t in input.tumours where !t.geometry.isOrthogonal { throw MarginError.gridNotOrthogonal("pre-ablation") }
 
-        let post = input.ablationZone.geometry
         // The ablation zone's surface and everything about each tumour that does not need it
         // are independent: built side by side, so that neither's serial parts leave a core idle.
         var zone: AblationZone?
@@ -79,16 +91,17 @@ public enum MarginEngine {
         }, {
             prepared = Result {
                 try input.tumours.enumerated().filter { !$0.element.isEmpty }.map { index, tumour in
-                    try PreparedTumour(tumour, number: index + 1, input: input, settings: settings)
+                    try PreparedTumour(tumour, number: index + 1, preLiver: input.preLiver, settings: settings)
                 }
             }
         })
-        let ablation = zone!
-        let tumours = try prepared.get()
-        let results = tumours.map { measure($0, zone: ablation, settings: settings) }
-        return MarginAnalysis(tumours: results, ablationVolumeML: ablation.volumeML, postGeometry: post,
-                              preToPost: input.preToPost, settings: settings, zone: ablation,
-                              tumourSurfaces: tumours.map(\.surface))
+        return PreparedCase(zone: zone!, tumours: try prepared.get(), settings: settings)
+    }
+
+    /// The tumours of a mask, one per 26-connected component (largest first), each cropped
+    /// with room for every figure the settings ask for.
+    public static func separateTumours(_ mask: Mask, settings: MarginSettings) -> [Mask] {
+        Components.connected26(mask, margin: cropMarginVoxels(settings, spacing: mask.geometry.spacing))
     }
 
     /// How far (mm) around a tumour the engine looks: the widest shell, the capsule
@@ -99,15 +112,16 @@ public enum MarginEngine {
 
     /// The margin (voxels) a tumour crop needs around the tumour for every figure to be
     /// complete (see `Components.connected26`): crops with less lose part of their shells.
-    public static func cropMarginVoxels(_ settings: MarginSettings, spacing h: SIMD3<Double>) -> Int {
+    static func cropMarginVoxels(_ settings: MarginSettings, spacing h: SIMD3<Double>) -> Int {
         Int((reachMM(settings, spacing: h) / h.min()).rounded(.up))
     }
 
-    static func measure(_ tumour: PreparedTumour, zone: AblationZone, settings: MarginSettings) -> TumourMargin {
+    static func measure(_ tumour: PreparedTumour, under φ: Affine3D, zone: AblationZone,
+                        settings: MarginSettings) -> (TumourMargin, SurfaceMargins?) {
         let pre = tumour.crop.geometry
-        let φ = tumour.preToPost
         let surface = tumour.surface
         let count = tumour.voxels.count
+        let postPoints = surface.surface.samples.map(φ.apply)
         var result = TumourMargin(number: tumour.number, volumeML: tumour.volumeML, centroidPreMM: tumour.centroid,
                                   centroidPostMM: φ.apply(tumour.centroid))
 
@@ -116,38 +130,33 @@ public enum MarginEngine {
             result.message = "the ablation zone is empty: no margin; the whole tumour is unablated"
             result.fractionInsideAblation = 0
             result.residualVolumeML = tumour.volumeML
-            return result
+            return (result, nil)
         }
-        let outsideFOV = surface.postPoints.filter { !zone.postGridContains($0) }.count
+        let outsideFOV = postPoints.filter { !zone.postGridContains($0) }.count
         if outsideFOV > 0 {
             result.outcome = .outsidePostFieldOfView
-            let percent = Int((100 * Double(outsideFOV) / Double(surface.postPoints.count)).rounded(.up))
+            let percent = Int((100 * Double(outsideFOV) / Double(postPoints.count)).rounded(.up))
             result.message = "\(percent)% of the tumour surface maps outside the post-ablation field of view: no margin"
-            return result
+            return (result, nil)
         }
 
         // Surface margins, averaged over a Gaussian neighbourhood of one voxel.
-        let raw = zone.distance.signedDistances(surface.postPoints)!
+        let raw = zone.distance.signedDistances(postPoints)!
         let margins = surface.locallyAveraged(raw)
         let areas = surface.surface.sampleAreasMM2
-        result.surface = SurfaceMarginStatistics(margins: margins, areas: areas, locations: surface.postPoints,
+        result.surface = SurfaceMarginStatistics(margins: margins, areas: areas, locations: postPoints,
                                                  settings: settings)
         result.minimalMarginMM = result.surface?.minimumMM
 
         // Capsule exclusion.
-        if let capsule = settings.capsuleExclusionMM, let toCapsule = tumour.capsuleDistance {
-            let keep = surface.surface.samples.map { p -> Bool in
-                // Distance between voxel centres minus half a voxel: distance to the capsule.
-                let d = SubvoxelSurface.interpolateClamped(toCapsule, at: toCapsule.geometry.index(atWorld: p))
-                return d - pre.spacing.min() / 2 >= capsule
-            }
+        if let keep = tumour.awayFromCapsule {
             let keptArea = zip(keep, areas).filter { $0.0 }.map(\.1).reduce(0, +)
             result.capsuleExcludedSurfaceFraction = 1 - keptArea / surface.surface.areaMM2
             let indices = keep.indices.filter { keep[$0] }
             if !indices.isEmpty {
                 result.surfaceWithoutCapsule = SurfaceMarginStatistics(
                     margins: indices.map { margins[$0] }, areas: indices.map { areas[$0] },
-                    locations: indices.map { surface.postPoints[$0] }, settings: settings)
+                    locations: indices.map { postPoints[$0] }, settings: settings)
             }
         }
 
@@ -164,7 +173,7 @@ public enum MarginEngine {
             let out = out.baseAddress!
             concurrentChunks(shell.count) { range in
                 var hint: Int?
-                for v in range { out[v] = zone.contains(φ.apply(pre.world(atIndex: shell[v].index)), hint: &hint) }
+                for v in range { out[v] = zone.contains(φ.apply(shell[v].position), hint: &hint) }
             }
         }
         let shellWidths = settings.shellWidthsMM
@@ -180,16 +189,39 @@ public enum MarginEngine {
             ShellCoverage(widthMM: shellWidths[n], volumeML: Double(voxels[n]) * pre.voxelVolumeML,
                           fractionAblated: voxels[n] == 0 ? nil : Double(ablated[n]) / Double(voxels[n]))
         }
-        return result
+        return (result, SurfaceMargins(prePoints: surface.surface.samples, postPoints: postPoints, marginsMM: margins,
+                                       areasMM2: areas))
     }
 }
 
-/// What the engine knows about a tumour before it looks at the ablation zone: its crop with
-/// room for the shells, sub-voxel surface, voxel centres, the distance to the liver capsule
-/// and the voxels that may lie in a peri-tumoural shell.
-struct PreparedTumour {
+/// A case ready to be measured under any pre-to-post transform (`MarginEngine.prepare`).
+public final class PreparedCase: Sendable {
+    let zone: AblationZone
+    let tumours: [PreparedTumour]
+    public let settings: MarginSettings
+
+    init(zone: AblationZone, tumours: [PreparedTumour], settings: MarginSettings) {
+        self.zone = zone
+        self.tumours = tumours
+        self.settings = settings
+    }
+
+    /// Volume of the ablation zone (holes filled when the settings say so).
+    public var ablationVolumeML: Double { zone.volumeML }
+
+    /// Every tumour's figures with the tumours mapped into the post scan by `preToPost`.
+    public func measure(preToPost: Affine3D) -> MarginAnalysis {
+        let measured = tumours.map { MarginEngine.measure($0, under: preToPost, zone: zone, settings: settings) }
+        return MarginAnalysis(tumours: measured.map(\.0), surfaceMargins: measured.map(\.1), preToPost: preToPost,
+                              prepared: self)
+    }
+}
+
+/// What the engine knows about a tumour before it looks at the ablation zone or the transform:
+/// its crop with room for the shells, sub-voxel surface, voxel centres, which surface samples
+/// lie away from the liver capsule and the voxels that may lie in a peri-tumoural shell.
+struct PreparedTumour: Sendable {
     let number: Int
-    let preToPost: Affine3D
     /// The tumour on its bounding box grown by the engine's reach (`MarginEngine.reachMM`).
     let crop: Mask
     let surface: TumourSurface
@@ -197,24 +229,23 @@ struct PreparedTumour {
     let voxels: [SIMD3<Double>]
     let centroid: SIMD3<Double>
     let volumeML: Double
-    /// Distance (mm) between voxel centres to the nearest voxel outside the liver, on the crop;
-    /// set when the settings ask for a capsule exclusion and a liver is given.
-    let capsuleDistance: Volume<Float>?
+    /// Per surface sample: true when it lies at least the capsule-exclusion distance from the
+    /// liver capsule; set when the settings ask for a capsule exclusion and a liver is given.
+    let awayFromCapsule: [Bool]?
     /// The voxels of the peri-tumoural shells: voxels of the crop outside the tumour mask (in
     /// the liver, when given) within the widest shell's width of the tumour's sub-voxel
-    /// surface; their continuous index and a distance (mm) that falls in the same shells as
+    /// surface; their centre (pre world, mm) and a distance (mm) that falls in the same shells as
     /// their distance to that surface (see `shellVoxels(...)`).
-    let shellVoxels: [(index: SIMD3<Double>, distanceMM: Double)]
+    let shellVoxels: [(position: SIMD3<Double>, distanceMM: Double)]
 
-    init(_ tumourMask: Mask, number: Int, input: MarginCase, settings: MarginSettings) throws {
+    init(_ tumourMask: Mask, number: Int, preLiver: Mask?, settings: MarginSettings) throws {
         self.number = number
-        preToPost = input.preToPost
         let pre = tumourMask.geometry
         let h = pre.spacing
         let reach = MarginEngine.reachMM(settings, spacing: h)
         let marginVoxels = SIMD3(Int((reach / h.x).rounded(.up)), Int((reach / h.y).rounded(.up)), Int((reach / h.z).rounded(.up)))
         // The liver on the tumour mask's grid (a crop of the pre grid, say).
-        var liver = input.preLiver
+        var liver = preLiver
         if let whole = liver, whole.geometry != pre {
             guard let onGrid = whole.resampledCrop(onto: pre, outside: false) else { throw MarginError.liverGridMismatch }
             liver = onGrid
@@ -223,9 +254,7 @@ struct PreparedTumour {
         let box = tight.expanded(by: marginVoxels, within: pre.size)
         let crop = tumourMask.cropped(to: box)
         self.crop = crop
-        surface = TumourSurface(
-            mask: SubvoxelSurface.crop(tumourMask, around: tight),
-            preToPost: input.preToPost)
+        surface = TumourSurface(mask: SubvoxelSurface.crop(tumourMask, around: tight))
 
         var voxels: [SIMD3<Double>] = []
         var centroid = SIMD3<Double>.zero
@@ -243,13 +272,19 @@ struct PreparedTumour {
         volumeML = Double(voxels.count) * pre.voxelVolumeML
 
         let liverCrop = liver?.cropped(to: box)
-        if settings.capsuleExclusionMM != nil, let liverCrop {
-            // Where the crop holds no voxel outside the liver the distance is infinite; capped
-            // at a kilometre, so that interpolation (0 x infinity) never makes a NaN of it.
-            let toCapsule = DistanceTransform.distance(to: liverCrop.map { !$0 }).millimetres
-            capsuleDistance = Volume(geometry: liverCrop.geometry, voxels: toCapsule.map { min($0, 1e6) })
+        if let capsule = settings.capsuleExclusionMM, let liverCrop {
+            // Distance (mm) between voxel centres to the nearest voxel outside the liver. Where
+            // the crop holds no voxel outside the liver it is infinite; capped at a kilometre,
+            // so that interpolation (0 x infinity) never makes a NaN of it.
+            let millimetres = DistanceTransform.distance(to: liverCrop.map { !$0 }).millimetres
+            let toCapsule = Volume(geometry: liverCrop.geometry, voxels: millimetres.map { min($0, 1e6) })
+            awayFromCapsule = surface.surface.samples.map { p -> Bool in
+                // Distance between voxel centres minus half a voxel: distance to the capsule.
+                let d = SubvoxelSurface.interpolateClamped(toCapsule, at: toCapsule.geometry.index(atWorld: p))
+                return d - pre.spacing.min() / 2 >= capsule
+            }
         } else {
-            capsuleDistance = nil
+            awayFromCapsule = nil
         }
 
         shellVoxels = Self.shellVoxels(crop, liver: liverCrop, surface: surface.surface, widths: settings.shellWidthsMM)
@@ -264,7 +299,7 @@ struct PreparedTumour {
     /// surface point, else d. Tumour voxels are never shell voxels: the tumour's volume is its
     /// voxel count, and no voxel counts twice.
     static func shellVoxels(_ crop: Mask, liver: Mask?, surface: SubvoxelSurface,
-                            widths unsorted: [Double]) -> [(index: SIMD3<Double>, distanceMM: Double)] {
+                            widths unsorted: [Double]) -> [(position: SIMD3<Double>, distanceMM: Double)] {
         let toTumour = DistanceTransform.distance(to: crop)
         let diagonal = length(crop.geometry.spacing)
         let widths = unsorted.sorted()
@@ -277,22 +312,22 @@ struct PreparedTumour {
         return toTumour.millimetres.withUnsafeBufferPointer { distance in
             inLiver.withUnsafeBufferPointer { inLiver in
                 let (distance, inLiver) = (distance.baseAddress!, inLiver.baseAddress!)
-                return concurrentFlatMap(size.z) { k -> [(index: SIMD3<Double>, distanceMM: Double)] in
-                    var found: [(index: SIMD3<Double>, distanceMM: Double)] = []
+                return concurrentFlatMap(size.z) { k -> [(position: SIMD3<Double>, distanceMM: Double)] in
+                    var found: [(position: SIMD3<Double>, distanceMM: Double)] = []
                     var hint: Int?
                     for j in 0..<size.y {
                         let row = (k * size.y + j) * size.x
                         for i in 0..<size.x {
                             let d = Double(distance[row + i])
                             guard d > 0, d - diagonal <= maxShell, inLiver[row + i] else { continue }
-                            let index = SIMD3(Double(i), Double(j), Double(k))
+                            let position = crop.geometry.world(atIndex: SIMD3(Double(i), Double(j), Double(k)))
                             var outside = d
                             for width in widths where width >= d - diagonal && width <= d
-                                && tumourDistance.hasPoint(within: width, of: crop.geometry.world(atIndex: index), hint: &hint) {
+                                && tumourDistance.hasPoint(within: width, of: position, hint: &hint) {
                                 outside = width
                                 break
                             }
-                            if outside <= maxShell { found.append((index, outside)) }
+                            if outside <= maxShell { found.append((position, outside)) }
                         }
                     }
                     return found
@@ -348,59 +383,69 @@ final class AblationZone: Sendable {
     }
 }
 
-/// A tumour's sub-voxel surface; its samples (one per 1.5-voxel cell, see `SubvoxelSurface`)
-/// in post world coordinates, where margins are evaluated; neighbourhoods for averaging
-/// margins over the surface.
+/// A tumour's sub-voxel surface (one sample per 1.5-voxel cell, see `SubvoxelSurface`) and,
+/// for each sample, the neighbours and weights that average margins over the surface.
 final class TumourSurface: Sendable {
     let surface: SubvoxelSurface
-    let postPoints: [SIMD3<Double>]
-    let tree: KDTree
     /// Width of the averaging Gaussian: the largest voxel spacing of the pre grid.
     let sigmaMM: Double
+    /// The neighbours of sample i are `neighbours[start[i]..<start[i + 1]]`, with their
+    /// weights `weights[...]` (Gaussian of the distance times the neighbour's area).
+    private let start: [Int]
+    private let neighbours: [Int]
+    private let weights: [Double]
 
-    init(mask: Mask, preToPost: Affine3D) {
-        surface = SubvoxelSurface(mask: mask)
-        postPoints = surface.samples.map(preToPost.apply)
-        tree = KDTree(surface.samples)
-        sigmaMM = mask.geometry.spacing.max()
+    init(mask: Mask) {
+        let surface = SubvoxelSurface(mask: mask)
+        let sigma = mask.geometry.spacing.max()
+        self.surface = surface
+        sigmaMM = sigma
+        // The points within 2 sigma of each sample, in the k-d tree's order, with their weights.
+        let tree = KDTree(surface.samples)
+        let s2 = 2 * sigma * sigma
+        let reach = 2 * sigma
+        let lists = surface.samples.withUnsafeBufferPointer { points in
+            surface.sampleAreasMM2.withUnsafeBufferPointer { areas in
+                concurrentMap(Array(points.indices)) { i -> [(Int, Double)] in
+                    var list: [(Int, Double)] = []
+                    tree.forEach(within: reach, of: points[i]) { j, d2 in list.append((j, exp(-d2 / s2) * areas[j])) }
+                    return list
+                }
+            }
+        }
+        var start = [0]
+        start.reserveCapacity(lists.count + 1)
+        for list in lists { start.append(start.last! + list.count) }
+        self.start = start
+        neighbours = lists.flatMap { $0.map(\.0) }
+        weights = lists.flatMap { $0.map(\.1) }
     }
 
-    /// Each value replaced by its area-and-Gaussian-weighted mean over the points within
+    /// Each value replaced by its area-and-Gaussian-weighted mean over the samples within
     /// 2 sigma on the surface, so that one noisy point does not set the minimum.
     func locallyAveraged(_ values: [Double]) -> [Double] {
-        let s2 = 2 * sigmaMM * sigmaMM
         var result = [Double](repeating: 0, count: values.count)
-        surface.sampleAreasMM2.withUnsafeBufferPointer { areas in
-            values.withUnsafeBufferPointer { values in
-                surface.samples.withUnsafeBufferPointer { points in
-                    result.withUnsafeMutableBufferPointer { out in
-                        let out = out.baseAddress!
-                        concurrentChunks(points.count) { range in
-                            for i in range {
-                                var weight = 0.0
-                                var sum = 0.0
-                                tree.forEach(within: 2 * sigmaMM, of: points[i]) { j, d2 in
-                                    let w = exp(-d2 / s2) * areas[j]
-                                    weight += w
-                                    sum += w * values[j]
-                                }
-                                out[i] = sum / weight
-                            }
-                        }
+        result.withUnsafeMutableBufferPointer { out in
+            let out = out.baseAddress!
+            concurrentChunks(values.count) { range in
+                for i in range {
+                    var weight = 0.0
+                    var sum = 0.0
+                    for n in start[i]..<start[i + 1] {
+                        let w = weights[n]
+                        weight += w
+                        sum += w * values[neighbours[n]]
                     }
+                    out[i] = sum / weight
                 }
             }
         }
         return result
     }
-}
 
-extension SubvoxelSurface {
-    /// Trilinear interpolation at a continuous index, clamped to the grid.
-    static func interpolateClamped(_ v: Volume<Float>, at index: SIMD3<Double>) -> Double {
-        let s = v.size
-        let clamped = SIMD3(min(max(index.x, 0), Double(s.x - 1)), min(max(index.y, 0), Double(s.y - 1)),
-                            min(max(index.z, 0), Double(s.z - 1)))
-        return interpolate(v, at: clamped)
+    /// Inside the tumour (pre world point): its anti-aliased mask above 0.5.
+    func contains(_ prePoint: SIMD3<Double>) -> Bool {
+        let field = surface.field
+        return SubvoxelSurface.interpolate(field, at: field.geometry.index(atWorld: prePoint)) > 0.5
     }
 }

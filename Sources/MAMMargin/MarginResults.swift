@@ -1,4 +1,5 @@
-public import MAMImaging
+public import MAMCore
+import MAMStatistics
 
 /// How a tumour's measurement ended.
 public enum MarginOutcome: String, Sendable, Codable {
@@ -38,34 +39,22 @@ public struct SurfaceMarginStatistics: Sendable, Equatable, Codable {
     public var histogram: [MarginHistogramBin]
 
     init(margins: [Double], areas: [Double], locations: [SIMD3<Double>], settings: MarginSettings) {
-        let order = margins.indices.sorted { margins[$0] < margins[$1] }
-        let total = areas.reduce(0, +)
-        /// Area-weighted percentile: the margin below which `q` of the area lies.
-        func percentile(_ q: Double) -> Double {
-            var accumulated = 0.0
-            for i in order {
-                accumulated += areas[i]
-                if accumulated >= q * total { return margins[i] }
-            }
-            return margins[order.last!]
-        }
-        let lowest = order.first!
+        let sample = WeightedSample(values: margins, weights: areas)
+        let lowest = sample.minimumIndex
         minimumMM = margins[lowest]
         minimumLocationPostMM = [locations[lowest].x, locations[lowest].y, locations[lowest].z]
-        p5MM = percentile(0.05)
-        p25MM = percentile(0.25)
-        p50MM = percentile(0.5)
-        p75MM = percentile(0.75)
-        p95MM = percentile(0.95)
-        maximumMM = margins[order.last!]
+        p5MM = sample.lowerQuantile(0.05)
+        p25MM = sample.lowerQuantile(0.25)
+        p50MM = sample.lowerQuantile(0.5)
+        p75MM = sample.lowerQuantile(0.75)
+        p95MM = sample.lowerQuantile(0.95)
+        maximumMM = sample.maximum
+        let total = sample.totalWeight
         surfaceAreaMM2 = total
         let target = settings.targetMarginMM
-        func fraction(_ test: (Double) -> Bool) -> Double {
-            zip(margins, areas).filter { test($0.0) }.map(\.1).reduce(0, +) / total
-        }
-        fractionBelowZero = fraction { $0 < 0 }
-        fractionBelowTarget = fraction { $0 >= 0 && $0 < target }
-        fractionAtOrAboveTarget = fraction { $0 >= target }
+        fractionBelowZero = sample.weightFraction { $0 < 0 }
+        fractionBelowTarget = sample.weightFraction { $0 >= 0 && $0 < target }
+        fractionAtOrAboveTarget = sample.weightFraction { $0 >= target }
         let width = settings.histogramBinMM
         let first = Int((minimumMM / width).rounded(.down))
         let last = Int((maximumMM / width).rounded(.down))
@@ -117,16 +106,30 @@ public struct TumourMargin: Sendable, Equatable, Codable {
     }
 }
 
-/// The engine's output: per-tumour results, and what is needed to draw margin maps.
+/// The margin of every sample of one tumour's surface, where `SurfaceMarginStatistics` comes
+/// from: the samples in pre and post world coordinates (mm), their margins (mm, averaged over
+/// the surface as the statistics are) and the surface area each stands for (mm^2).
+public struct SurfaceMargins: Sendable {
+    public let prePoints: [SIMD3<Double>]
+    public let postPoints: [SIMD3<Double>]
+    public let marginsMM: [Double]
+    public let areasMM2: [Double]
+}
+
+/// A prepared case measured under one transform: per-tumour results, the per-sample surface
+/// margins, and what is needed to draw margin maps.
 public struct MarginAnalysis: Sendable {
     public let tumours: [TumourMargin]
-    /// Volume of the ablation zone (holes filled when the settings say so).
-    public let ablationVolumeML: Double
-    public let postGeometry: ImageGeometry
+    /// Per tumour (same order), the margins of its surface samples; nil when no margin was
+    /// measured (no ablation zone, or outside the post scan).
+    public let surfaceMargins: [SurfaceMargins?]
     public let preToPost: Affine3D
-    public let settings: MarginSettings
-    let zone: AblationZone
-    let tumourSurfaces: [TumourSurface]
+    let prepared: PreparedCase
+
+    /// Volume of the ablation zone (holes filled when the settings say so).
+    public var ablationVolumeML: Double { prepared.ablationVolumeML }
+    public var postGeometry: ImageGeometry { prepared.zone.postGeometry }
+    public var settings: MarginSettings { prepared.settings }
 
     /// Margin maps on the post grid: the signed margin (mm) at every post voxel whose centre
     /// lies in a tumour (mapped back into the pre grid), 0 elsewhere; a mask of those voxels
@@ -136,12 +139,14 @@ public struct MarginAnalysis: Sendable {
     public func marginMaps(wholeGrid: Bool = false, marginVoxels: Int = 2) -> MarginMaps {
         let post = postGeometry
         let inverse = preToPost.inverse
+        let zone = prepared.zone
+        let tumourSurfaces = prepared.tumours.map(\.surface)
         var box = IndexBox(lower: .zero, upper: .zero)
         if wholeGrid {
             box = IndexBox(post.size)
         } else {
             for t in tumourSurfaces {
-                for p in t.postPoints {
+                for p in t.surface.samples.map(preToPost.apply) {
                     let i = post.index(atWorld: p)
                     let lo = SIMD3(Int(i.x.rounded(.down)), Int(i.y.rounded(.down)), Int(i.z.rounded(.down)))
                     box = box.union(IndexBox(lower: lo, upper: lo &+ 2))
@@ -184,12 +189,4 @@ public struct MarginMaps: Sendable {
     public let marginMM: Volume<Float>
     public let tumourVoxels: Mask
     public let categories: Volume<UInt8>
-}
-
-extension TumourSurface {
-    /// Inside the tumour (pre world point): its anti-aliased mask above 0.5.
-    func contains(_ prePoint: SIMD3<Double>) -> Bool {
-        let field = surface.field
-        return SubvoxelSurface.interpolate(field, at: field.geometry.index(atWorld: prePoint)) > 0.5
-    }
 }

@@ -1,4 +1,4 @@
-public import MAMImaging
+public import MAMCore
 
 /// A solid in world coordinates (mm) with a known analytic description.
 public enum Shape: Sendable {

@@ -1,4 +1,4 @@
-public import MAMImaging
+public import MAMCore
 
 /// A phantom case with analytic answers: a pre-ablation label map (liver + tumours) and a
 /// post-ablation one (liver + ablation zones), as a researcher's segmentations would be.

@@ -1,7 +1,7 @@
 import Foundation
-public import MAMImaging
-import MAMMargin
-import MAMOptimization
+public import MAMCore
+import MAMSurface
+import MAMNumerics
 
 public struct RegistrationSettings: Sendable, Equatable {
     /// Spacing of the pre-ablation (moving) surface samples.

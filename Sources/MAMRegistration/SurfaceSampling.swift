@@ -1,5 +1,5 @@
-public import MAMImaging
-import MAMMargin
+public import MAMCore
+import MAMSurface
 
 /// Points on a mask's surface in world coordinates (mm), thinned to a target spacing, with unit
 /// outward normals: what registration matches.

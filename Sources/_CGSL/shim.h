@@ -1,5 +1,5 @@
 /* _CGSL: the C side of mam-quantify's GSL use. No Swift API is promised here;
-   MAMOptimization (minimisers) and MAMAgreement (F-distribution quantiles) are the clients.
+   MAMNumerics (minimisers, distribution quantiles) is its only client.
 
    Swift 6 rejects GSL's global algorithm-type variables as not concurrency-safe,
    so they are exposed through static inline accessors. */

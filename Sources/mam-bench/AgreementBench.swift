@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import MAMAgreement
-import MAMImaging
+import MAMCore
+import MAMImageIO
 import MAMPhantoms
 
 struct AgreementBench: ParsableCommand {

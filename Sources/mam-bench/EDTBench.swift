@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
-import MAMDistance
-import MAMImaging
+import MAMSurface
+import MAMCore
+import MAMImageIO
 import MAMPhantoms
 
 struct EDTBench: ParsableCommand {

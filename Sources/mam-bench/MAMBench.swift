@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import MAMImaging
+import MAMCore
+import MAMImageIO
 import MAMPhantoms
 
 /// Benchmarks, run as `scripts/bench` (release build). Each compares against a reference

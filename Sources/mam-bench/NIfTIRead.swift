@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 internal import _CNIfTI
-import MAMImaging
+import MAMCore
+import MAMImageIO
 
 struct NIfTIRead: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import MAMImaging
+import MAMCore
+import MAMImageIO
 import MAMPhantoms
 import MAMRegistration
 

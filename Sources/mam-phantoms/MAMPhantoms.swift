@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import MAMImaging
+import MAMCore
+import MAMImageIO
 import MAMPhantoms
 
 /// Writes the phantom sample cases (label maps plus their analytic answers).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import MAMPipeline
+import MAMCase
+import MAMCohort
 
 struct AgreementCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -67,7 +68,7 @@ struct AgreementCommand: ParsableCommand {
             }
         } catch let error as PipelineError {
             printError(error.message)
-            throw ExitCode(error.exitStatus)
+            throw ExitCode(error.kind.exitStatus)
         }
     }
 
@@ -141,28 +142,12 @@ struct AgreementCohortCommand: ParsableCommand {
             printError("\(error)")
             throw ExitCode(BatchExit.nothingRan)
         }
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let (report, rows) = AgreementCohort.run(pairs, analysisProtocol: analysisProtocol, toleranceMM: toleranceMM,
-                                                 casesFolder: out + "/cases") { id, failure in
+        let result = AgreementCohort.run(pairs, analysisProtocol: analysisProtocol, toleranceMM: toleranceMM,
+                                         casesFolder: out + "/cases") { id, failure in
             print(failure.map { "\(id): FAILED: \($0)" } ?? "\(id): done")
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try CohortSummary.writeAtomically(encoder.encode(report) + Data("\n".utf8), to: out + "/agreement-cohort.json")
-        try CohortSummary.writeAtomically(Data(AgreementCohort.csv(rows).utf8), to: out + "/agreement-cohort.csv")
-        let structures = Array(Set(rows.map(\.structure))).sorted()
-        let dice = structures.map { s in (s, rows.filter { $0.structure == s }.map(\.metrics.dice)) }
-        if !dice.isEmpty {
-            try CohortSummary.writeAtomically(Data(AgreementPlots.dice(dice).utf8), to: out + "/dice.svg")
-        }
-        var mams: [(a: Double, b: Double)] = []
-        var seen = Set<String>()
-        for r in rows where seen.insert(r.caseId).inserted {
-            if let a = r.mamA, let b = r.mamB { mams.append((a, b)) }
-        }
-        if let ba = report.margins?.blandAltman {
-            try CohortSummary.writeAtomically(Data(AgreementPlots.blandAltman(mams, ba).utf8), to: out + "/bland-altman.svg")
-        }
+        try AgreementCohort.write(result, to: out)
+        let report = result.report
         print(Self.summary(report))
         if report.pairs == 0 { throw ExitCode(BatchExit.nothingRan) }
         if !report.failures.isEmpty { throw ExitCode(BatchExit.someFailed) }

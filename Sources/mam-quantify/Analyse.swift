@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import MAMPipeline
+import MAMCase
+import MAMCohort
 
 struct Analyse: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -124,8 +125,8 @@ struct Analyse: ParsableCommand {
             throw ExitCode(ExitStatus.invalidProtocol)
         } catch let error as PipelineError {
             printError(error.message)
-            recordFailure(stage: error.stage.rawValue, error.exitStatus, error.message)
-            throw ExitCode(error.exitStatus)
+            recordFailure(stage: error.stage.rawValue, error.kind.exitStatus, error.message)
+            throw ExitCode(error.kind.exitStatus)
         } catch let exit as ExitCode {
             throw exit
         } catch {

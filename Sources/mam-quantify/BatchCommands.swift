@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import MAMPipeline
+import MAMCase
+import MAMCohort
 
 /// Exit codes of `mam-quantify batch` (Docs/batch.md).
 enum BatchExit {
@@ -111,8 +112,10 @@ struct BatchCommand: ParsableCommand {
         // Workers get a protocol file as an absolute path (they may run elsewhere).
         let argument = AnalysisProtocol.builtIn(self.protocol) != nil
             ? self.protocol : URL(fileURLWithPath: self.protocol).standardizedFileURL.path
-        let batch = Batch(.init(outFolder: out, protocolArgument: argument, analysisProtocol: analysisProtocol,
-                                jobs: jobs, force: force, executable: Self.executablePath()))
+        let worker = Batch.Worker(executable: Self.executablePath(),
+                                  arguments: { id, images, folder in Self.workerArguments(id, images, folder, protocol: argument) },
+                                  exitStatus: { $0.exitStatus })
+        let batch = Batch(.init(outFolder: out, analysisProtocol: analysisProtocol, jobs: jobs, force: force, worker: worker))
         let display = ProgressDisplay(total: cases.count)
         let signals = SignalStop.install { batch.stop() }
         let progress = try batch.run(cases) { id, outcome, seconds, progress in
@@ -126,6 +129,22 @@ struct BatchCommand: ParsableCommand {
         display.finish(progress, out: out)
         if progress.done + progress.skipped == 0 { throw ExitCode(BatchExit.nothingRan) }
         if progress.failed > 0 { throw ExitCode(BatchExit.someFailed) }
+    }
+
+    /// A worker's arguments: this executable's `analyse` for one case, quiet, single threaded
+    /// (the batch sets MAMQ_THREADS=1), writing an error record when it fails.
+    static func workerArguments(_ id: String, _ images: CaseRequest.Images, _ folder: String, protocol: String) -> [String] {
+        var arguments = ["analyse"]
+        switch images {
+        case .labelMaps(let pre, let post):
+            arguments += [pre, post]
+        case .structures(let preLiver, let preTumour, let postLiver, let zone):
+            if let preLiver { arguments += ["--pre-liver", preLiver] }
+            arguments += ["--pre-tumour", preTumour]
+            if let postLiver { arguments += ["--post-liver", postLiver] }
+            arguments += ["--post-ablation", zone]
+        }
+        return arguments + ["--out", folder, "--case-id", id, "--protocol", `protocol`, "--quiet", "--batch-worker"]
     }
 
     /// This executable (the workers run it too).

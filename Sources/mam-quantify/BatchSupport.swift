@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
-import MAMPipeline
+import MAMCase
+import MAMCohort
 
 /// A batch worker ends when the batch that started it is gone (killed with SIGKILL, say):
 /// the batch's re-run will analyse the case again.

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
-import MAMImaging
-import MAMPipeline
+import MAMCore
+import MAMImageIO
+import MAMCase
+import MAMCohort
 
 @main
 struct MAMQuantify: ParsableCommand {
@@ -55,11 +57,10 @@ struct Describe: ParsableCommand {
     var files: [String]
 
     func run() throws {
-        let reader = NIfTIReader()
         var failed = false
         for path in files {
             do {
-                let image = try reader.read(path)
+                let image = try ImageReaders.read(path)
                 print(Self.describe(image))
             } catch {
                 printError("\(error)")
@@ -69,7 +70,7 @@ struct Describe: ParsableCommand {
         if failed { throw ExitCode(ExitStatus.invalidInput) }
     }
 
-    static func describe(_ image: NIfTIImage) -> String {
+    static func describe(_ image: LabelImage) -> String {
         let g = image.geometry
         let o = g.origin
         var lines = [

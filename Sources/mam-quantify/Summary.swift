@@ -1,5 +1,6 @@
 import Foundation
-import MAMPipeline
+import MAMCase
+import MAMCohort
 
 /// The terminal summary of a report: per tumour the MAM, its category and the coverage; the
 /// registration verdict; where the files are.
@@ -9,12 +10,12 @@ enum Summary {
         var lines = ["case \(r.caseId): protocol \(p.name) (version \(p.version)), target margin \(mm(p.targetMarginMM))"]
         let g = r.registration
         switch g.method {
-        case "rigid-icp":
+        case .rigidICP:
             let q = g.quality!
             lines.append(String(format: "registration: %@ (liver Dice %.3f, mean surface distance %.2f mm, %d iterations)",
                                 g.verdict, q.liverDice, q.meanSurfaceDistanceMM, q.iterations))
         default:
-            lines.append("registration: none (\(g.reasons.first ?? g.method))")
+            lines.append("registration: none (\(g.reasons.first ?? g.method.rawValue))")
         }
         lines.append(String(format: "ablation zone: %.2f mL", r.ablationZone.volumeML))
         for t in r.tumours {

@@ -1,6 +1,6 @@
 import Foundation
 import MAMAgreement
-import MAMImaging
+import MAMCore
 import MAMPhantoms
 import MAMTestSupport
 import Testing

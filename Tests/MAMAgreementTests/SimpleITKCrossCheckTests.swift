@@ -1,6 +1,7 @@
 import Foundation
 import MAMAgreement
-import MAMImaging
+import MAMCore
+import MAMImageIO
 import MAMPhantoms
 import MAMTestSupport
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
-import MAMImaging
+import MAMCore
 import MAMMargin
+import MAMSurface
 import MAMPhantoms
 import MAMTestSupport
 import Testing

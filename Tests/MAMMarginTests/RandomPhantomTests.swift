@@ -1,6 +1,7 @@
 import Foundation
-import MAMImaging
+import MAMCore
 import MAMMargin
+import MAMSurface
 import MAMTestSupport
 import Testing
 

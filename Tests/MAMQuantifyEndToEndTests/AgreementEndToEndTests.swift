@@ -2,7 +2,8 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-import MAMImaging
+import MAMCore
+import MAMImageIO
 import MAMPhantoms
 import MAMRegistration
 import MAMTestSupport

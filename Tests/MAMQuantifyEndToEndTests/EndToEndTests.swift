@@ -1,5 +1,6 @@
 import Foundation
-import MAMImaging
+import MAMCore
+import MAMImageIO
 import MAMPhantoms
 import MAMRegistration
 import MAMTestSupport

@@ -1,5 +1,5 @@
 import Foundation
-import MAMImaging
+import MAMCore
 import MAMPhantoms
 import MAMRegistration
 import MAMTestSupport

@@ -1,5 +1,6 @@
 import Foundation
-public import MAMImaging
+public import MAMCore
+public import MAMImageIO
 
 /// SplitMix64: a small deterministic generator, so every test run sees the same data.
 public struct SeededGenerator: RandomNumberGenerator {

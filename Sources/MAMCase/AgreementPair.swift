@@ -1,0 +1,130 @@
+public import Foundation
+import MAMAgreement
+import MAMCore
+import MAMImageIO
+import MAMRegistration
+
+/// The JSON report of `mam-quantify agreement A B` (Docs/agreement.md; schema
+/// Docs/agreement.schema.json): per label, overlap, volumes and surface distances.
+public struct AgreementReport: Codable, Sendable {
+    public static let currentSchemaVersion = "1.0.0"
+
+    public struct Input: Codable, Sendable {
+        /// a or b.
+        public var role: String
+        public var path: String
+        public var sha256: String
+        public var sizeVoxels: [Int]
+        public var spacingMM: [Double]
+        public var orientation: String
+    }
+
+    public struct LabelMetrics: Codable, Sendable {
+        /// The label value (1 for a binary mask).
+        public var label: Int
+        public var dice: Double
+        public var jaccard: Double
+        public var volumeAML: Double
+        public var volumeBML: Double
+        public var volumeDifferenceML: Double
+        @Null public var volumeDifferencePercent: Double?
+        @Null public var hausdorffMM: Double?
+        @Null public var hausdorff95MM: Double?
+        @Null public var averageSymmetricSurfaceDistanceMM: Double?
+        @Null public var surfaceDice: Double?
+        public var toleranceMM: Double
+        /// Why the distances are null (an empty mask); null when they are defined.
+        @Null public var distancesUndefinedReason: String?
+    }
+
+    public var schemaVersion: String
+    public var tool: CaseReport.Tool
+    public var inputs: [Input]
+    /// True when B was resampled onto A's grid (nearest neighbour in world space).
+    public var bResampledOntoA: Bool
+    /// The transform file mapping A's world to B's world, when the scans differ; else null.
+    @Null public var transform: String?
+    public var labels: [LabelMetrics]
+    public var timingsSeconds: Double
+}
+
+/// Compares two segmentation files, label by label.
+public enum AgreementPair {
+    /// Reads `a` and `b`, puts B on A's grid when the grids differ, and compares every label
+    /// value present in either (or `labels` when given). Any non-zero value counts for a file
+    /// with one label only.
+    public static func run(a pathA: String, b pathB: String, labels wanted: [Int]?, toleranceMM: Double,
+                           transformFile: String? = nil) throws(PipelineError) -> AgreementReport {
+        var transform = Affine3D.identity
+        if let transformFile {
+            do {
+                transform = try ITKTransformFile.read(transformFile)
+            } catch {
+                throw .input(FileManager.default.fileExists(atPath: transformFile) ? "\(error)" : "\(transformFile): no such file")
+            }
+        }
+        let start = ContinuousClock.now
+        let images: [Result<LabelImage, ImageIOError>] = concurrentMap([pathA, pathB]) { path in
+            Result { () throws(ImageIOError) in try ImageReaders.read(path) }
+        }
+        var read: [LabelImage] = []
+        for r in images {
+            switch r {
+            case .success(let image): read.append(image)
+            case .failure(let error): throw .input(error.description)
+            }
+        }
+        let (a, b) = (read[0], read[1])
+        let countsA: [Int: Int], countsB: [Int: Int]
+        do {
+            countsA = try a.labelCounts()
+            countsB = try b.labelCounts()
+        } catch {
+            throw .input(error.description)
+        }
+        let (valuesA, valuesB) = (nonZero(countsA), nonZero(countsB))
+        // Two binary masks (at most one non-zero value each, whatever it is) compare as label 1.
+        let binary = wanted == nil && valuesA.count <= 1 && valuesB.count <= 1
+        let labels = binary ? (valuesA.isEmpty && valuesB.isEmpty ? [] : [1]) : (wanted ?? Set(valuesA + valuesB).sorted())
+        guard !labels.isEmpty else { throw .input("\(pathA), \(pathB): both masks are empty (no non-zero voxel)") }
+        let resample = transformFile != nil || !a.geometry.isSamePhysicalSpace(as: b.geometry)
+        var results: [AgreementReport.LabelMetrics] = []
+        for label in labels {
+            let maskA = mask(a, binary ? valuesA : [label])
+            var maskB = mask(b, binary ? valuesB : [label])
+            if resample { maskB = SegmentationAgreement.resampled(maskB, onto: a.geometry, transform: transform) }
+            let m = SegmentationAgreement.compare(maskA, maskB, toleranceMM: toleranceMM)
+            results.append(.init(label: label, dice: m.dice, jaccard: m.jaccard, volumeAML: m.volumeAML, volumeBML: m.volumeBML,
+                                 volumeDifferenceML: m.volumeDifferenceML, volumeDifferencePercent: m.volumeDifferencePercent,
+                                 hausdorffMM: m.hausdorffMM, hausdorff95MM: m.hausdorff95MM,
+                                 averageSymmetricSurfaceDistanceMM: m.averageSymmetricSurfaceDistanceMM, surfaceDice: m.surfaceDice,
+                                 toleranceMM: toleranceMM, distancesUndefinedReason: m.distancesUndefinedReason))
+        }
+        let inputs = try [("a", a), ("b", b)].map { (role, image) throws(PipelineError) -> AgreementReport.Input in
+            let g = image.geometry
+            let digest: String
+            do { digest = try FileDigest.sha256(path: image.path) } catch { throw .input("\(image.path): cannot be read") }
+            return .init(role: role, path: image.path, sha256: digest, sizeVoxels: [g.size.x, g.size.y, g.size.z],
+                         spacingMM: [g.spacing.x, g.spacing.y, g.spacing.z], orientation: g.orientationCode)
+        }
+        return AgreementReport(schemaVersion: AgreementReport.currentSchemaVersion,
+                               tool: .current, inputs: inputs,
+                               bResampledOntoA: resample, transform: transformFile, labels: results, timingsSeconds: seconds(since: start))
+    }
+
+    static func nonZero(_ counts: [Int: Int]) -> [Int] { counts.filter { $0.key != 0 && $0.value > 0 }.keys.sorted() }
+
+    /// The voxels holding one of `values` (none when no voxel does).
+    static func mask(_ image: LabelImage, _ values: [Int]) -> Mask {
+        (try? image.mask(labels: Set(values))) ?? Mask(geometry: image.geometry, repeating: false)
+    }
+}
+
+extension AgreementReport {
+    /// The report as written: keys sorted, two-space indentation, a final newline.
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self) + Data("\n".utf8)
+    }
+}

@@ -1,0 +1,97 @@
+public import MAMMargin
+public import MAMRegistration
+
+/// An analysis protocol: label conventions, margin thresholds and categories, registration
+/// settings and acceptance, and which outputs to write. Read from YAML (see Protocols/ and
+/// Docs/protocols.md); every key is required and unknown keys are rejected, so a protocol file
+/// is a complete record of how a case was analysed.
+public struct AnalysisProtocol: Sendable, Equatable {
+    /// How the tumours of a pre-ablation mask are told apart.
+    public enum TumourSeparation: String, Sendable, CaseIterable {
+        /// 26-connected components of the tumour labels (voxels sharing a face, edge or corner).
+        case components
+        /// One tumour per tumour label value.
+        case labels
+    }
+
+    /// Where margin maps are written.
+    public enum MarginMapExtent: String, Sendable, CaseIterable {
+        /// A sub-grid of the post grid around the tumours (same spacing and orientation).
+        case tumourRegion = "tumour-region"
+        /// The whole post grid.
+        case wholeGrid = "whole-grid"
+        /// No margin maps.
+        case none
+    }
+
+    /// Label values in the label maps. Tumour and ablation-zone voxels count as liver too.
+    public struct Labels: Sendable, Equatable {
+        public var preLiver: [Int]
+        public var preTumour: [Int]
+        public var postLiver: [Int]
+        public var postAblationZone: [Int]
+
+        public init(preLiver: [Int], preTumour: [Int], postLiver: [Int], postAblationZone: [Int]) {
+            self.preLiver = preLiver
+            self.preTumour = preTumour
+            self.postLiver = postLiver
+            self.postAblationZone = postAblationZone
+        }
+    }
+
+    /// File-name patterns of a case's files in its folder (batch mode), shell style (`*`, `?`).
+    public struct FilePatterns: Sendable, Equatable {
+        public var pre: String
+        public var post: String
+        public var preLiver: String
+        public var preTumour: String
+        public var postLiver: String
+        public var postAblationZone: String
+    }
+
+    public var name: String
+    public var version: String
+    public var description: String
+    public var labels: Labels
+    public var tumours: TumourSeparation
+    /// Target margin, shells, capsule exclusion, hole filling, histogram bins, category cut-offs.
+    public var margin: MarginSettings
+    /// False when the protocol's masks are co-registered already (`method: none`).
+    public var registers: Bool
+    public var registration: RegistrationSettings
+    public var acceptance: RegistrationThresholds
+    public var marginMaps: MarginMapExtent
+    public var writesTransform: Bool
+    public var files: FilePatterns
+
+    /// SHA-256 of the protocol's text (the file's bytes).
+    public var sha256: String
+    /// Where the protocol came from: `built-in` or the file path given.
+    public var source: String
+
+    /// The names of the margin categories, e.g. `< 0 mm`, `0 to < 5 mm`, `>= 5 mm`.
+    public var categoryNames: [String] {
+        let cuts = margin.categoryCutoffsMM.map { formatMM($0) }
+        guard let first = cuts.first, let last = cuts.last else { return ["any margin"] }
+        var names = ["< \(first) mm"]
+        for (a, b) in zip(cuts, cuts.dropFirst()) { names.append("\(a) to < \(b) mm") }
+        names.append(">= \(last) mm")
+        return names
+    }
+}
+
+/// A number of millimetres as a protocol author wrote it: 5, 2.5, -1.
+func formatMM(_ value: Double) -> String {
+    value == value.rounded() && abs(value) < 1e9 ? String(Int(value)) : String(value)
+}
+
+/// How a case's pre-to-post transform was obtained: what a protocol asks for (`rigid-icp` or
+/// `none`), or a transform file given with the case.
+public enum RegistrationMethod: String, Sendable, Codable, CaseIterable {
+    /// Rigid ICP of the pre liver onto the post liver.
+    case rigidICP = "rigid-icp"
+    /// None: the masks are taken as co-registered.
+    case none
+    /// Read from an ITK .tfm file.
+    case transformFile = "transform-file"
+}

@@ -1,0 +1,191 @@
+public import Foundation
+public import MAMCore
+public import MAMMargin
+import MAMImageIO
+import MAMRegistration
+
+/// mam-quantify's version, written into every report.
+public let toolVersion = "0.6.0"
+
+/// One case to analyse: its images, how pre and post are aligned, and the protocol.
+public struct CaseRequest: Sendable {
+    public enum Images: Sendable {
+        /// A pre-ablation label map (liver + tumour) and a post-ablation one (liver + zone);
+        /// label values from the protocol.
+        case labelMaps(pre: String, post: String)
+        /// One mask per file; any non-zero voxel belongs to the structure. The livers are
+        /// needed for registration (and restrict the peri-tumoural shells).
+        case structures(preLiver: String?, preTumour: String, postLiver: String?, postAblationZone: String)
+    }
+
+    public enum Alignment: Sendable, Equatable {
+        /// As the protocol says: rigid ICP of the livers, or none.
+        case protocolDefault
+        /// The masks are co-registered already: identity.
+        case identity
+        /// A pre-to-post transform from an ITK .tfm file (as mam-quantify writes them).
+        case transformFile(String)
+    }
+
+    public var caseId: String
+    public var images: Images
+    public var alignment: Alignment
+    public var analysisProtocol: AnalysisProtocol
+
+    public init(caseId: String, images: Images, alignment: Alignment = .protocolDefault, analysisProtocol: AnalysisProtocol) {
+        self.caseId = caseId
+        self.images = images
+        self.alignment = alignment
+        self.analysisProtocol = analysisProtocol
+    }
+}
+
+/// What a case produced, before anything is written.
+public struct CaseResult: Sendable {
+    public var report: CaseReport
+    public var maps: MarginMaps?
+    public var preToPost: Affine3D
+    /// When the analysis started (for the total time, which ends once the files are written).
+    let started: ContinuousClock.Instant
+}
+
+/// Runs the stages for one case: read, register, measure, map.
+public enum CasePipeline {
+    public static func run(_ request: CaseRequest) throws(PipelineError) -> CaseResult {
+        let started = ContinuousClock.now
+        var clock = Stopwatch()
+        let proto = request.analysisProtocol
+
+        // Read: every file at once (reading and hashing), then the masks.
+        let loaded = try Inputs.load(request)
+        let masks = try loaded.masks(proto, needLivers: needsLivers(request))
+        let tumours = try masks.tumourMasks(proto)
+        let readSeconds = clock.lap()
+
+        // Register.
+        var registration: RegistrationResult?
+        var preToPost = Affine3D.identity
+        var method = RegistrationMethod.none
+        switch request.alignment {
+        case .transformFile:
+            preToPost = loaded.transform!
+            method = .transformFile
+        case .identity:
+            break
+        case .protocolDefault where proto.registers:
+            method = .rigidICP
+            do {
+                let result = try RigidRegistration.register(preLiver: masks.preLiver!, postLiver: masks.postLiver!,
+                                                            settings: proto.registration, thresholds: proto.acceptance)
+                registration = result
+                preToPost = result.preToPost
+            } catch let error as RegistrationError {
+                throw registrationFailure(error, loaded)
+            } catch {
+                throw PipelineError(stage: .registration, kind: .internalFailure, message: "registration: \(error)")
+            }
+        case .protocolDefault:
+            break
+        }
+        let registrationSeconds = clock.lap()
+
+        // Measure.
+        let analysis: MarginAnalysis
+        do {
+            analysis = try MarginEngine.analyse(
+                MarginCase(tumours: tumours.map(\.mask), ablationZone: masks.zone, preLiver: masks.preLiver, preToPost: preToPost),
+                settings: proto.margin)
+        } catch let error as MarginError {
+            throw PipelineError.input("\(loaded.preFile), \(loaded.postFile): \(error)")
+        } catch {
+            throw PipelineError(stage: .margin, kind: .internalFailure, message: "margin engine: \(error)")
+        }
+        let marginSeconds = clock.lap()
+
+        let maps: MarginMaps? = proto.marginMaps == .none ? nil : analysis.marginMaps(wholeGrid: proto.marginMaps == .wholeGrid)
+        let mapsSeconds = clock.lap()
+
+        let report = ReportBuilder(request: request, loaded: loaded, masks: masks).report(
+            analysis: analysis, labels: tumours.map(\.label), method: method, registration: registration,
+            preToPost: preToPost, writesMaps: maps != nil,
+            timings: CaseReport.Timings(readSeconds: readSeconds, registrationSeconds: registrationSeconds,
+                                        marginSeconds: marginSeconds, mapsSeconds: mapsSeconds, totalSeconds: 0))
+        return CaseResult(report: report, maps: maps, preToPost: preToPost, started: started)
+    }
+
+    /// File names inside a case's output folder.
+    public enum FileName {
+        public static let report = "report.json"
+        public static let marginMap = "margin_mm.nii.gz"
+        public static let marginMask = "margin_mask.nii.gz"
+        public static let categoryMap = "margin_categories.nii.gz"
+        public static let transform = "pre_to_post.tfm"
+    }
+
+    /// Writes the margin maps, the transform and, last, the report into `folder` (created if
+    /// needed); each file appears whole or not at all. Returns the report as written.
+    @discardableResult
+    public static func write(_ result: CaseResult, to folder: String) throws(PipelineError) -> (report: CaseReport, json: Data) {
+        var report = result.report
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw PipelineError(stage: .output, kind: .cannotWrite,
+                                message: "\(folder): cannot create the output folder (\(AnalysisProtocol.oneLine(error)))")
+        }
+        do throws(ImageIOError) {
+            if let maps = result.maps {
+                try NIfTIWriter.write(maps.marginMM, to: folder + "/" + FileName.marginMap,
+                                      description: "mam-quantify signed margin (mm) on tumour voxels")
+                try NIfTIWriter.write(maps.tumourVoxels, to: folder + "/" + FileName.marginMask,
+                                      description: "mam-quantify tumour voxels of the margin map")
+                try NIfTIWriter.write(maps.categories, to: folder + "/" + FileName.categoryMap,
+                                      description: "mam-quantify margin categories (1 = lowest)")
+            }
+            if report.outputs.transform != nil {
+                try ITKTransformFile.write(preToPost: result.preToPost, to: folder + "/" + FileName.transform)
+            }
+            report.timingsSeconds.totalSeconds = ReportBuilder.rounded(seconds(since: result.started), 3)
+            let json: Data
+            do {
+                json = try report.jsonData()
+            } catch {
+                throw ImageIOError(path: folder + "/" + FileName.report, problem: .writeFailed(reason: "JSON encoding: \(error)"))
+            }
+            try AtomicFile.write(json, to: folder + "/" + FileName.report)
+            return (report, json)
+        } catch {
+            throw PipelineError(stage: .output, kind: .cannotWrite, message: error.description)
+        }
+    }
+
+    static func needsLivers(_ request: CaseRequest) -> Bool {
+        request.alignment == .protocolDefault && request.analysisProtocol.registers
+    }
+
+    static func registrationFailure(_ error: RegistrationError, _ loaded: Inputs) -> PipelineError {
+        let files = "\(loaded.preFile), \(loaded.postFile)"
+        switch error {
+        case .didNotConverge:
+            return PipelineError(stage: .registration, kind: .registrationFailed, message: "\(files): \(error)")
+        case .emptyLiver, .liversCannotBeMatched:
+            return PipelineError(stage: .registration, kind: .invalidInput, message: "\(files): \(error)")
+        }
+    }
+}
+
+func seconds(since start: ContinuousClock.Instant) -> Double {
+    let d = ContinuousClock.now - start
+    return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+}
+
+/// Times consecutive stages.
+struct Stopwatch {
+    var last = ContinuousClock.now
+
+    mutating func lap() -> Double {
+        let t = seconds(since: last)
+        last = .now
+        return ReportBuilder.rounded(t, 3)
+    }
+}

@@ -1,0 +1,211 @@
+import Foundation
+import MAMCore
+import MAMImageIO
+import MAMMargin
+
+/// A case's files, read and hashed.
+struct Inputs {
+    struct File {
+        /// pre, post, pre-liver, pre-tumour, post-liver, post-ablation-zone or transform.
+        let role: String
+        let path: String
+        let sha256: String
+        let sizeBytes: Int
+        let image: LabelImage?
+    }
+
+    let files: [File]
+    let transform: Affine3D?
+    let images: CaseRequest.Images
+
+    /// The files named in messages about the pre and post side as a whole.
+    var preFile: String {
+        switch images {
+        case .labelMaps(let pre, _): return pre
+        case .structures(_, let tumour, _, _): return tumour
+        }
+    }
+
+    var postFile: String {
+        switch images {
+        case .labelMaps(_, let post): return post
+        case .structures(_, _, _, let zone): return zone
+        }
+    }
+
+    func image(_ role: String) -> LabelImage? { files.first { $0.role == role }?.image }
+
+    /// Reads every image and the transform file at once, with their SHA-256 digests.
+    static func load(_ request: CaseRequest) throws(PipelineError) -> Inputs {
+        var named: [(role: String, path: String)]
+        switch request.images {
+        case .labelMaps(let pre, let post):
+            named = [("pre", pre), ("post", post)]
+        case .structures(let preLiver, let preTumour, let postLiver, let zone):
+            named = [("pre-liver", preLiver), ("pre-tumour", preTumour), ("post-liver", postLiver),
+                     ("post-ablation-zone", zone)].compactMap { role, path in path.map { (role, $0) } }
+        }
+        if case .transformFile(let path) = request.alignment { named.append(("transform", path)) }
+
+        let results = concurrentMap(named) { role, path -> Result<(File, Affine3D?), PipelineError> in
+            do {
+                var image: LabelImage?
+                var transform: Affine3D?
+                if role == "transform" {
+                    guard FileManager.default.fileExists(atPath: path) else {
+                        return .failure(.input("\(path): file not found"))
+                    }
+                    transform = try ITKTransformFile.read(path)
+                } else {
+                    image = try ImageReaders.read(path)
+                }
+                let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+                let file = File(role: role, path: path, sha256: try FileDigest.sha256(path: path), sizeBytes: size, image: image)
+                return .success((file, transform))
+            } catch let error as ImageIOError {
+                return .failure(.input(error.description))
+            } catch let error as ITKTransformFile.FormatError {
+                return .failure(.input(error.description))
+            } catch {
+                return .failure(.input("\(path): cannot be read (\(AnalysisProtocol.oneLine(error)))"))
+            }
+        }
+        var files: [File] = []
+        var transform: Affine3D?
+        for result in results {
+            switch result {
+            case .success(let (file, t)):
+                files.append(file)
+                if let t { transform = t }
+            case .failure(let error):
+                throw error
+            }
+        }
+        return Inputs(files: files, transform: transform, images: request.images)
+    }
+
+    /// The masks the protocol's labels select (label maps) or the files' non-zero voxels.
+    func masks(_ proto: AnalysisProtocol, needLivers: Bool) throws(PipelineError) -> Masks {
+        switch images {
+        case .labelMaps(let prePath, let postPath):
+            let pre = image("pre")!, post = image("post")!
+            let labels = proto.labels
+            // Four masks, two at a time. Tumour and zone voxels count as liver.
+            let jobs: [(LabelImage, [Int])] = [
+                (pre, labels.preTumour), (post, labels.postAblationZone),
+                (pre, labels.preLiver + labels.preTumour), (post, labels.postLiver + labels.postAblationZone),
+            ]
+            let made = concurrentMap(jobs) { image, values in
+                Result { () throws(ImageIOError) in try image.mask(labels: Set(values)) }
+            }
+            let tumour = try Self.required(made[0], prePath, "tumour", labels.preTumour)
+            let zone = try Self.required(made[1], postPath, "ablation zone", labels.postAblationZone)
+            // A liver mask only when the liver label is there (more voxels than the lesions).
+            var preLiver = try? made[2].get()
+            var postLiver = try? made[3].get()
+            if let liver = preLiver, liver.count == tumour.count { preLiver = nil }
+            if let liver = postLiver, liver.count == zone.count { postLiver = nil }
+            if needLivers {
+                guard preLiver != nil else { throw Self.absent(pre, "liver", labels.preLiver) }
+                guard postLiver != nil else { throw Self.absent(post, "liver", labels.postLiver) }
+            }
+            return Masks(tumour: tumour, tumourImage: pre, tumourLabels: labels.preTumour, zone: zone,
+                         preLiver: preLiver, postLiver: postLiver)
+
+        case .structures(let preLiverPath, let tumourPath, let postLiverPath, let zonePath):
+            let tumourImage = image("pre-tumour")!
+            let tumour = try Self.nonZero(tumourImage, "tumour")
+            let zone = try Self.nonZero(image("post-ablation-zone")!, "ablation zone")
+            if needLivers {
+                guard preLiverPath != nil, postLiverPath != nil else {
+                    throw PipelineError(stage: .input, kind: .badUsage,
+                                        message: "registration needs both livers: give --pre-liver and --post-liver, or --no-registration / --transform")
+                }
+            }
+            var preLiver = try image("pre-liver").map { (i) throws(PipelineError) in try Self.nonZero(i, "liver") }
+            var postLiver = try image("post-liver").map { (i) throws(PipelineError) in try Self.nonZero(i, "liver") }
+            // Tumour and zone voxels count as liver.
+            if let liver = preLiver {
+                try Self.sameGrid(liver, preLiverPath!, tumour, tumourPath)
+                preLiver = Mask(geometry: liver.geometry, voxels: zip(liver.voxels, tumour.voxels).map { $0 || $1 })
+            }
+            if let liver = postLiver {
+                try Self.sameGrid(liver, postLiverPath!, zone, zonePath)
+                postLiver = Mask(geometry: liver.geometry, voxels: zip(liver.voxels, zone.voxels).map { $0 || $1 })
+            }
+            let values = (try? tumourImage.labelCounts().keys.filter { $0 != 0 }.sorted()) ?? []
+            return Masks(tumour: tumour, tumourImage: tumourImage, tumourLabels: values, zone: zone,
+                         preLiver: preLiver, postLiver: postLiver)
+        }
+    }
+
+    static func required(_ made: Result<Mask, ImageIOError>, _ path: String, _ structure: String,
+                         _ labels: [Int]) throws(PipelineError) -> Mask {
+        switch made {
+        case .success(let mask): return mask
+        case .failure(let error):
+            if case .labelAbsent(_, let present) = error.problem {
+                throw .input("\(path): no \(structure): \(labelList(labels)) absent (labels present: "
+                    + "\(present.map(String.init).joined(separator: ", ")))")
+            }
+            throw .input(error.description)
+        }
+    }
+
+    static func absent(_ image: LabelImage, _ structure: String, _ labels: [Int]) -> PipelineError {
+        let present = (try? image.labelCounts().keys.sorted()) ?? []
+        return .input("\(image.path): no \(structure): \(labelList(labels)) absent (labels present: "
+            + "\(present.map(String.init).joined(separator: ", ")))")
+    }
+
+    static func labelList(_ labels: [Int]) -> String {
+        labels.count == 1 ? "label \(labels[0]) is" : "labels \(labels.map(String.init).joined(separator: ", ")) are"
+    }
+
+    /// The non-zero voxels of a per-structure mask file.
+    static func nonZero(_ image: LabelImage, _ structure: String) throws(PipelineError) -> Mask {
+        do {
+            let present = try image.labelCounts().filter { $0.key != 0 && $0.value > 0 }.keys
+            guard !present.isEmpty else { throw PipelineError.input("\(image.path): the \(structure) mask is empty (no non-zero voxel)") }
+            return try image.mask(labels: Set(present))
+        } catch let error as ImageIOError {
+            throw .input(error.description)
+        } catch let error as PipelineError {
+            throw error
+        } catch {
+            throw .input("\(image.path): \(error)")
+        }
+    }
+
+    static func sameGrid(_ a: Mask, _ aPath: String, _ b: Mask, _ bPath: String) throws(PipelineError) {
+        guard a.geometry.isSamePhysicalSpace(as: b.geometry) else {
+            throw .input("\(aPath), \(bPath): the masks are not on the same grid (\(a.geometry) vs \(b.geometry))")
+        }
+    }
+}
+
+/// The structures of one case.
+struct Masks {
+    let tumour: Mask
+    /// The image the tumours come from (for separation by label value).
+    let tumourImage: LabelImage
+    let tumourLabels: [Int]
+    let zone: Mask
+    let preLiver: Mask?
+    let postLiver: Mask?
+
+    /// One mask per tumour (crops of the pre grid with room for every figure), with its label
+    /// value when the protocol separates tumours by label.
+    func tumourMasks(_ proto: AnalysisProtocol) throws(PipelineError) -> [(label: Int?, mask: Mask)] {
+        switch proto.tumours {
+        case .components:
+            return MarginEngine.separateTumours(tumour, settings: proto.margin).map { (nil, $0) }
+        case .labels:
+            do {
+                return try tumourImage.masks(byLabel: tumourLabels).map { ($0.label, $0.mask) }
+            } catch {
+                throw .input(error.description)
+            }
+        }
+    }
+}

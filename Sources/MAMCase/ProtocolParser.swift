@@ -1,0 +1,273 @@
+import Foundation
+import MAMMargin
+import MAMRegistration
+import Yams
+
+/// Why a protocol was refused: one line naming the file, the line, the key and the reason.
+public struct ProtocolError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The protocol file, or `built-in protocol NAME`.
+    public let source: String
+    /// The line in the file, when known.
+    public let line: Int?
+    /// The key's path, e.g. `margin.target_mm`; nil for the file as a whole.
+    public let key: String?
+    public let reason: String
+
+    public var description: String {
+        let place = source + (line.map { ":\($0)" } ?? "")
+        return key.map { "\(place): \($0): \(reason)" } ?? "\(place): \(reason)"
+    }
+}
+
+extension AnalysisProtocol {
+    /// Reads a protocol file (YAML; JSON is YAML too).
+    public init(contentsOfFile path: String) throws(ProtocolError) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw ProtocolError(source: path, line: nil, key: nil,
+                                reason: exists ? "cannot be read" : "no such protocol file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ProtocolError(source: path, line: nil, key: nil, reason: "not UTF-8 text")
+        }
+        try self.init(yaml: text, source: path)
+    }
+
+    /// Parses a protocol's text. `source` names it in errors and in reports.
+    public init(yaml text: String, source: String) throws(ProtocolError) {
+        let reader = ProtocolReader(source: source)
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw ProtocolError(source: source, line: nil, key: nil, reason: "the file is empty")
+            }
+            root = node
+        } catch let error as ProtocolError {
+            throw error
+        } catch {
+            throw ProtocolError(source: source, line: nil, key: nil, reason: "not valid YAML (\(Self.oneLine(error)))")
+        }
+        let top = try reader.mapping(root, "", keys: ["name", "version", "description", "labels", "tumours",
+                                                       "margin", "registration", "outputs", "files"])
+        name = try reader.string(top, "name")
+        guard name.range(of: "^[A-Za-z0-9._-]+$", options: .regularExpression) != nil else {
+            throw reader.error(top["name"]!.node, "name", "use letters, digits, '.', '_' or '-' only")
+        }
+        version = try reader.string(top, "version")
+        description = try reader.string(top, "description")
+
+        let labelSection = try reader.mapping(top, "labels", keys: ["pre", "post"])
+        let pre = try reader.mapping(labelSection, "labels.pre", keys: ["liver", "tumour"])
+        let post = try reader.mapping(labelSection, "labels.post", keys: ["liver", "ablation_zone"])
+        labels = Labels(preLiver: try reader.labels(pre, "labels.pre.liver"),
+                        preTumour: try reader.labels(pre, "labels.pre.tumour"),
+                        postLiver: try reader.labels(post, "labels.post.liver"),
+                        postAblationZone: try reader.labels(post, "labels.post.ablation_zone"))
+        for (key, a, b) in [("labels.pre", labels.preLiver, labels.preTumour),
+                            ("labels.post", labels.postLiver, labels.postAblationZone)]
+        where !Set(a).isDisjoint(with: b) {
+            throw ProtocolError(source: source, line: top["labels"]?.line, key: key,
+                                reason: "a label value cannot be both liver and lesion")
+        }
+        tumours = try reader.choice(top, "tumours")
+
+        let m = try reader.mapping(top, "margin", keys: ["target_mm", "category_cutoffs_mm", "shells_mm",
+                                                          "capsule_exclusion_mm", "fill_ablation_holes",
+                                                          "histogram_bin_mm"])
+        margin = MarginSettings()
+        margin.targetMarginMM = try reader.number(m, "margin.target_mm", atLeast: 0)
+        margin.categoryCutoffsMM = try reader.numbers(m, "margin.category_cutoffs_mm", ascending: true)
+        margin.shellWidthsMM = try reader.numbers(m, "margin.shells_mm", ascending: true, positive: true)
+        margin.capsuleExclusionMM = try reader.optionalNumber(m, "margin.capsule_exclusion_mm", above: 0)
+        margin.fillAblationHoles = try reader.bool(m, "margin.fill_ablation_holes")
+        margin.histogramBinMM = try reader.number(m, "margin.histogram_bin_mm", above: 0)
+
+        let r = try reader.mapping(top, "registration", keys: ["method", "surface_sampling_mm", "trim_fraction",
+                                                                "max_iterations", "tolerance_mm",
+                                                                "max_liver_volume_ratio", "inlier_distance_mm",
+                                                                "border_exclusion_mm", "acceptance"])
+        let method: RegistrationMethod = try reader.choice(r, "registration.method", among: [.rigidICP, .none])
+        registers = method == .rigidICP
+        registration = RegistrationSettings()
+        let sampling = try reader.mapping(r, "registration.surface_sampling_mm", keys: ["pre", "post"])
+        registration.sourceSpacingMM = try reader.number(sampling, "registration.surface_sampling_mm.pre", above: 0)
+        registration.targetSpacingMM = try reader.number(sampling, "registration.surface_sampling_mm.post", above: 0)
+        registration.trimFraction = try reader.number(r, "registration.trim_fraction", above: 0, atMost: 1)
+        registration.maxIterations = try reader.integer(r, "registration.max_iterations", atLeast: 1)
+        registration.toleranceMM = try reader.number(r, "registration.tolerance_mm", above: 0)
+        registration.maxVolumeRatio = try reader.number(r, "registration.max_liver_volume_ratio", atLeast: 1)
+        registration.inlierDistanceMM = try reader.number(r, "registration.inlier_distance_mm", above: 0)
+        registration.borderExclusionMM = try reader.number(r, "registration.border_exclusion_mm", atLeast: 0)
+        let a = try reader.mapping(r, "registration.acceptance", keys: ["min_liver_dice", "max_mean_surface_distance_mm",
+                                                                       "max_surface_distance_95_mm", "min_inlier_fraction"])
+        acceptance = RegistrationThresholds()
+        acceptance.minLiverDice = try reader.number(a, "registration.acceptance.min_liver_dice", atLeast: 0, atMost: 1)
+        acceptance.maxMeanSurfaceDistanceMM = try reader.number(a, "registration.acceptance.max_mean_surface_distance_mm", atLeast: 0)
+        acceptance.maxSurfaceDistance95MM = try reader.number(a, "registration.acceptance.max_surface_distance_95_mm", atLeast: 0)
+        acceptance.minInlierFraction = try reader.number(a, "registration.acceptance.min_inlier_fraction", atLeast: 0, atMost: 1)
+
+        let o = try reader.mapping(top, "outputs", keys: ["margin_maps", "transform"])
+        marginMaps = try reader.choice(o, "outputs.margin_maps")
+        writesTransform = try reader.bool(o, "outputs.transform")
+
+        let f = try reader.mapping(top, "files", keys: ["pre", "post", "pre_liver", "pre_tumour", "post_liver",
+                                                         "post_ablation_zone"])
+        files = FilePatterns(pre: try reader.string(f, "files.pre"), post: try reader.string(f, "files.post"),
+                             preLiver: try reader.string(f, "files.pre_liver"),
+                             preTumour: try reader.string(f, "files.pre_tumour"),
+                             postLiver: try reader.string(f, "files.post_liver"),
+                             postAblationZone: try reader.string(f, "files.post_ablation_zone"))
+
+        sha256 = FileDigest.sha256(Data(text.utf8))
+        self.source = source
+    }
+
+    static func oneLine(_ error: any Error) -> String {
+        String(describing: error).split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.joined(separator: " ")
+    }
+}
+
+/// Reads typed values out of YAML nodes, each error naming the file, line and key.
+struct ProtocolReader {
+    let source: String
+
+    /// A mapping's values by key, with their lines.
+    typealias Entries = [String: (node: Node, line: Int?)]
+
+    func error(_ node: Node?, _ key: String, _ reason: String) -> ProtocolError {
+        ProtocolError(source: source, line: node?.mark?.line, key: key.isEmpty ? nil : key, reason: reason)
+    }
+
+    /// The mapping at `key` of `parent` (or the root when `parent` is nil), checked to hold
+    /// exactly `keys`.
+    func mapping(_ parent: Entries, _ key: String, keys: [String]) throws(ProtocolError) -> Entries {
+        try mapping(try value(parent, key), key, keys: keys)
+    }
+
+    func mapping(_ node: Node, _ key: String, keys: [String]) throws(ProtocolError) -> Entries {
+        guard let mapping = node.mapping else { throw error(node, key, "expected a mapping of keys to values") }
+        var entries: Entries = [:]
+        for (k, v) in mapping {
+            guard let name = k.string, k.scalar != nil else { throw error(k, key, "keys must be plain words") }
+            let path = key.isEmpty ? name : key + "." + name
+            guard keys.contains(name) else {
+                throw error(k, path, "unknown key (known here: \(keys.joined(separator: ", ")))")
+            }
+            entries[name] = (v, k.mark?.line)
+        }
+        if let missing = keys.first(where: { entries[$0] == nil }) {
+            throw error(node, key.isEmpty ? missing : key + "." + missing, "missing key")
+        }
+        return entries
+    }
+
+    private func value(_ parent: Entries, _ key: String) throws(ProtocolError) -> Node {
+        let name = String(key.split(separator: ".").last ?? "")
+        guard let entry = parent[name] else { throw error(nil, key, "missing key") }
+        return entry.node
+    }
+
+    private func scalar(_ node: Node, _ key: String, _ expected: String) throws(ProtocolError) -> Node.Scalar {
+        guard let scalar = node.scalar else { throw error(node, key, "expected \(expected)") }
+        return scalar
+    }
+
+    func string(_ parent: Entries, _ key: String) throws(ProtocolError) -> String {
+        let node = try value(parent, key)
+        let s = try scalar(node, key, "text")
+        guard node.tag != Tag(.null), !s.string.isEmpty else { throw error(node, key, "expected text, got nothing") }
+        return s.string
+    }
+
+    func bool(_ parent: Entries, _ key: String) throws(ProtocolError) -> Bool {
+        let node = try value(parent, key)
+        guard let b = node.bool, node.tag == Tag(.bool) else {
+            throw error(node, key, "expected true or false, got \(describe(node))")
+        }
+        return b
+    }
+
+    func number(_ node: Node, _ key: String) throws(ProtocolError) -> Double {
+        guard node.tag == Tag(.int) || node.tag == Tag(.float), let x = node.float, x.isFinite else {
+            throw error(node, key, "expected a number, got \(describe(node))")
+        }
+        return x
+    }
+
+    func number(_ parent: Entries, _ key: String, atLeast low: Double? = nil, above strictLow: Double? = nil,
+                atMost high: Double? = nil) throws(ProtocolError) -> Double {
+        let node = try value(parent, key)
+        let x = try number(node, key)
+        if let low, x < low { throw error(node, key, "must be at least \(formatMM(low)), got \(formatMM(x))") }
+        if let strictLow, x <= strictLow { throw error(node, key, "must be above \(formatMM(strictLow)), got \(formatMM(x))") }
+        if let high, x > high { throw error(node, key, "must be at most \(formatMM(high)), got \(formatMM(x))") }
+        return x
+    }
+
+    func optionalNumber(_ parent: Entries, _ key: String, above strictLow: Double) throws(ProtocolError) -> Double? {
+        let node = try value(parent, key)
+        if node.tag == Tag(.null) { return nil }
+        return try number(parent, key, above: strictLow)
+    }
+
+    func integer(_ parent: Entries, _ key: String, atLeast low: Int) throws(ProtocolError) -> Int {
+        let node = try value(parent, key)
+        guard node.tag == Tag(.int), let i = node.int else { throw error(node, key, "expected a whole number, got \(describe(node))") }
+        guard i >= low else { throw error(node, key, "must be at least \(low), got \(i)") }
+        return i
+    }
+
+    func numbers(_ parent: Entries, _ key: String, ascending: Bool, positive: Bool = false) throws(ProtocolError) -> [Double] {
+        let node = try value(parent, key)
+        guard let items = node.sequence else { throw error(node, key, "expected a list of numbers, e.g. [0, 5]") }
+        var result: [Double] = []
+        for item in items {
+            let x = try number(item, key)
+            if positive, x <= 0 { throw error(item, key, "must be above 0, got \(formatMM(x))") }
+            result.append(x)
+        }
+        if ascending, zip(result, result.dropFirst()).contains(where: { $0 >= $1 }) {
+            throw error(node, key, "the values must be in ascending order without repeats")
+        }
+        return result
+    }
+
+    /// A non-empty list of label values (whole numbers, 1 or more), or a single value.
+    func labels(_ parent: Entries, _ key: String) throws(ProtocolError) -> [Int] {
+        let node = try value(parent, key)
+        let items = node.sequence.map(Array.init) ?? [node]
+        guard !items.isEmpty else { throw error(node, key, "expected at least one label value") }
+        var result: [Int] = []
+        for item in items {
+            guard item.tag == Tag(.int), let label = item.int else {
+                throw error(item, key, "expected a label value (a whole number), got \(describe(item))")
+            }
+            guard label >= 1 else { throw error(item, key, "label values start at 1 (0 is background), got \(label)") }
+            result.append(label)
+        }
+        guard Set(result).count == result.count else { throw error(node, key, "a label value is listed twice") }
+        return result
+    }
+
+    func choice<T: RawRepresentable & CaseIterable & Equatable>(_ parent: Entries, _ key: String) throws(ProtocolError) -> T
+    where T.RawValue == String {
+        try choice(parent, key, among: Array(T.allCases))
+    }
+
+    /// One of `allowed`, by its raw value.
+    func choice<T: RawRepresentable & Equatable>(_ parent: Entries, _ key: String, among allowed: [T]) throws(ProtocolError) -> T
+    where T.RawValue == String {
+        let node = try value(parent, key)
+        let options = allowed.map(\.rawValue)
+        guard let s = node.scalar?.string, let value = T(rawValue: s), allowed.contains(value) else {
+            throw error(node, key, "expected one of \(options.joined(separator: ", ")), got \(describe(node))")
+        }
+        return value
+    }
+
+    private func describe(_ node: Node) -> String {
+        if let s = node.scalar?.string { return s.isEmpty ? "nothing" : "'\(s)'" }
+        return node.mapping != nil ? "a mapping" : "a list"
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import MAMCore
+import MAMMargin
+import MAMImageIO
+import MAMRegistration
+
+/// Turns a case's results into its report. Figures are rounded to what they can mean
+/// (micrometres for distances, 0.1 microlitre for volumes, 1e-5 for fractions), which also
+/// keeps reports byte-identical when the last bits of a parallel sum differ.
+struct ReportBuilder {
+    let request: CaseRequest
+    let loaded: Inputs
+    let masks: Masks
+
+    static func rounded(_ x: Double, _ digits: Int) -> Double {
+        let scale = pow(10, Double(digits))
+        return (x * scale).rounded() / scale + 0  // + 0 turns -0 into 0
+    }
+
+    static func mm(_ x: Double) -> Double { rounded(x, 3) }
+    static func ml(_ x: Double) -> Double { rounded(x, 4) }
+    static func fraction(_ x: Double) -> Double { rounded(x, 5) }
+    static func point(_ p: SIMD3<Double>) -> [Double] { [mm(p.x), mm(p.y), mm(p.z)] }
+    static func matrix(_ a: Affine3D, _ digits: Int) -> [[Double]] { a.matrix4x4.map { $0.map { rounded($0, digits) } } }
+
+    func report(analysis: MarginAnalysis, labels: [Int?], method: RegistrationMethod, registration: RegistrationResult?,
+                preToPost: Affine3D, writesMaps: Bool, timings: CaseReport.Timings) -> CaseReport {
+        let proto = request.analysisProtocol
+        var warnings: [String] = []
+        let rejected = registration?.verdict == .rejected
+        if rejected {
+            warnings.append("registration rejected (\(registration!.reasons.joined(separator: "; "))): the margins are unreliable")
+        }
+        if masks.preLiver == nil {
+            warnings.append("no pre-ablation liver mask: the peri-tumoural shells are not restricted to the liver"
+                + (proto.margin.capsuleExclusionMM == nil ? "" : " and no capsule exclusion was made"))
+        }
+        let tumours = zip(analysis.tumours, labels).map { tumour(from: $0.0, label: $0.1) }
+        for t in tumours where t.outcome != MarginOutcome.measured.rawValue {
+            warnings.append("tumour \(t.number): \(t.message ?? t.outcome)")
+        }
+        return CaseReport(
+            schemaVersion: CaseReport.currentSchemaVersion,
+            tool: .current,
+            caseId: request.caseId,
+            status: rejected ? .registrationRejected : .done,
+            marginsReliable: !rejected,
+            analysisProtocol: .init(name: proto.name, version: proto.version, source: proto.source, sha256: proto.sha256,
+                                    targetMarginMM: proto.margin.targetMarginMM,
+                                    categoryCutoffsMM: proto.margin.categoryCutoffsMM, categories: proto.categoryNames),
+            inputs: loaded.files.map(Self.input),
+            registration: registrationSection(method: method, result: registration, preToPost: preToPost),
+            ablationZone: .init(volumeML: Self.ml(analysis.ablationVolumeML), holesFilled: proto.margin.fillAblationHoles),
+            tumours: tumours,
+            outputs: .init(report: CasePipeline.FileName.report,
+                           marginMap: writesMaps ? CasePipeline.FileName.marginMap : nil,
+                           marginMask: writesMaps ? CasePipeline.FileName.marginMask : nil,
+                           categoryMap: writesMaps ? CasePipeline.FileName.categoryMap : nil,
+                           transform: proto.writesTransform ? CasePipeline.FileName.transform : nil),
+            warnings: warnings,
+            timingsSeconds: timings)
+    }
+
+    static func input(_ file: Inputs.File) -> CaseReport.InputFile {
+        var geometry: CaseReport.Geometry?
+        if let image = file.image {
+            let g = image.geometry
+            geometry = .init(sizeVoxels: [g.size.x, g.size.y, g.size.z],
+                             spacingMM: [g.spacing.x, g.spacing.y, g.spacing.z].map { rounded($0, 6) },
+                             orientation: g.orientationCode, geometrySource: image.geometrySource.rawValue,
+                             indexToWorldMM: matrix(g.indexToWorld, 6))
+        }
+        return .init(role: file.role, path: file.path, sha256: file.sha256, sizeBytes: file.sizeBytes,
+                     format: file.image?.format.rawValue, datatype: file.image.map { "\($0.datatype)" }, geometry: geometry)
+    }
+
+    func registrationSection(method: RegistrationMethod, result: RegistrationResult?, preToPost: Affine3D) -> CaseReport.Registration {
+        let proto = request.analysisProtocol
+        let r = preToPost.linear
+        let trace = r[0, 0] + r[1, 1] + r[2, 2]
+        let degrees = acos(min(1, max(-1, (trace - 1) / 2))) * 180 / .pi
+        var section = CaseReport.Registration(
+            method: method, preToPostMM: Self.matrix(preToPost, 9), rotationDegrees: Self.rounded(degrees, 4),
+            translationMM: Self.point(preToPost.translation), parameters: nil, acceptance: nil, quality: nil,
+            verdict: "not-assessed", reasons: [])
+        guard let result else {
+            section.reasons = [method == .transformFile ? "the transform was given as a file: no registration ran"
+                                                           : "the masks were taken as co-registered: no registration ran"]
+            return section
+        }
+        let s = proto.registration
+        section.parameters = .init(preSurfaceSamplingMM: s.sourceSpacingMM, postSurfaceSamplingMM: s.targetSpacingMM,
+                                   trimFraction: s.trimFraction, maxIterations: s.maxIterations, toleranceMM: s.toleranceMM,
+                                   maxLiverVolumeRatio: s.maxVolumeRatio, inlierDistanceMM: s.inlierDistanceMM,
+                                   borderExclusionMM: s.borderExclusionMM)
+        let a = proto.acceptance
+        section.acceptance = .init(minLiverDice: a.minLiverDice, maxMeanSurfaceDistanceMM: a.maxMeanSurfaceDistanceMM,
+                                   maxSurfaceDistance95MM: a.maxSurfaceDistance95MM, minInlierFraction: a.minInlierFraction)
+        let q = result.quality
+        section.quality = .init(liverDice: Self.fraction(q.liverDice), meanSurfaceDistanceMM: Self.mm(q.meanSurfaceDistanceMM),
+                                surfaceDistance95MM: Self.mm(q.surfaceDistance95MM), inlierRMSMM: Self.mm(q.inlierRMSMM),
+                                inlierFraction: Self.fraction(q.inlierFraction), iterations: q.iterations)
+        section.verdict = result.verdict.rawValue
+        section.reasons = result.reasons
+        return section
+    }
+
+    func tumour(from t: TumourMargin, label: Int?) -> CaseReport.Tumour {
+        let proto = request.analysisProtocol
+        let minimum = t.minimalMarginMM.map(Self.mm)
+        return CaseReport.Tumour(
+            number: t.number, label: label, outcome: Self.outcomeName(t.outcome), message: t.message,
+            volumeML: Self.ml(t.volumeML), centroidPreMM: Self.point(t.centroidPreMM), centroidPostMM: Self.point(t.centroidPostMM),
+            minimalMarginMM: minimum, minimalMarginLocationPostMM: t.surface.map { $0.minimumLocationPostMM.map(Self.mm) },
+            category: minimum.map { m in
+                let index = proto.margin.category(ofMarginMM: m)
+                return CaseReport.Category(index: index, name: proto.categoryNames[index - 1])
+            },
+            meetsTargetMargin: minimum.map { $0 >= proto.margin.targetMarginMM },
+            surface: t.surface.map(Self.surface),
+            capsuleExcludedSurfaceFraction: t.capsuleExcludedSurfaceFraction.map(Self.fraction),
+            surfaceWithoutCapsule: t.surfaceWithoutCapsule.map(Self.surface),
+            fractionInsideAblation: t.fractionInsideAblation.map(Self.fraction),
+            residualVolumeML: t.residualVolumeML.map(Self.ml),
+            shells: t.shells.map { .init(widthMM: $0.widthMM, volumeML: Self.ml($0.volumeML), fractionAblated: $0.fractionAblated.map(Self.fraction)) })
+    }
+
+    static func outcomeName(_ outcome: MarginOutcome) -> String {
+        switch outcome {
+        case .measured: return "measured"
+        case .noAblationZone: return "no-ablation-zone"
+        case .outsidePostFieldOfView: return "outside-post-field-of-view"
+        }
+    }
+
+    static func surface(_ s: SurfaceMarginStatistics) -> CaseReport.Surface {
+        CaseReport.Surface(
+            minimumMM: mm(s.minimumMM), p5MM: mm(s.p5MM), p25MM: mm(s.p25MM), p50MM: mm(s.p50MM), p75MM: mm(s.p75MM),
+            p95MM: mm(s.p95MM), maximumMM: mm(s.maximumMM), areaMM2: rounded(s.surfaceAreaMM2, 2),
+            fractionBelowZero: fraction(s.fractionBelowZero), fractionBelowTarget: fraction(s.fractionBelowTarget),
+            fractionAtOrAboveTarget: fraction(s.fractionAtOrAboveTarget),
+            histogram: s.histogram.map { .init(lowerMM: mm($0.lowerMM), upperMM: mm($0.upperMM), areaFraction: fraction($0.areaFraction)) })
+    }
+}

@@ -1,0 +1,127 @@
+public import Foundation
+public import MAMCase
+import MAMCore
+import MAMImageIO
+
+/// What a failed case leaves in its output folder instead of a report (`error.json`).
+public struct ErrorRecord: Codable, Sendable, Equatable {
+    public var schemaVersion = CaseReport.currentSchemaVersion
+    public var caseId: String
+    public var status = "failed"
+    /// protocol, input, registration, margin, output, or worker (the case's process ended abnormally).
+    public var stage: String
+    public var exitStatus: Int32
+    /// The one-line message.
+    public var reason: String
+
+    public init(caseId: String, stage: String, exitStatus: Int32, reason: String) {
+        self.caseId = caseId
+        self.stage = stage
+        self.exitStatus = exitStatus
+        self.reason = reason
+    }
+
+    public static let fileName = "error.json"
+
+    /// Writes the record into `folder` atomically.
+    public func write(to folder: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try CohortSummary.writeAtomically(encoder.encode(self) + Data("\n".utf8), to: folder + "/" + Self.fileName)
+    }
+}
+
+/// The cohort's tables, rebuilt from the case folders of an output folder: `summary.csv`, one
+/// row per tumour (and one per failed case), and `reports.jsonl`, one report per line; both
+/// ordered by case id, so the same set of results always gives the same files.
+public enum CohortSummary {
+    public static let csvName = "summary.csv"
+    public static let jsonLinesName = "reports.jsonl"
+
+    public static let columns = [
+        "case_id", "status", "tumour", "label", "mam_mm", "category", "meets_target", "tumour_volume_ml",
+        "fraction_inside_ablation", "residual_volume_ml", "first_shell_mm", "first_shell_fraction_ablated",
+        "ablation_volume_ml", "registration_method", "registration_verdict", "liver_dice", "margins_reliable",
+        "protocol", "protocol_sha256", "error_stage", "error_exit_status", "error_reason",
+    ]
+
+    /// The results found in `outFolder`'s case folders.
+    public struct Results {
+        public var reports: [(caseId: String, report: CaseReport)] = []
+        public var errors: [ErrorRecord] = []
+    }
+
+    /// Reads every `<case>/report.json`, or else `<case>/error.json`, under `outFolder` (the
+    /// batch clears both before a case runs, so a folder holds one or the other).
+    public static func collect(_ outFolder: String) -> Results {
+        var results = Results()
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: outFolder)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+        let decoder = JSONDecoder()
+        for name in names {
+            let folder = outFolder + "/" + name
+            if let data = FileManager.default.contents(atPath: folder + "/" + CasePipeline.FileName.report),
+               let report = try? decoder.decode(CaseReport.self, from: data) {
+                results.reports.append((name, report))
+            } else if let data = FileManager.default.contents(atPath: folder + "/" + ErrorRecord.fileName),
+                      let record = try? decoder.decode(ErrorRecord.self, from: data) {
+                results.errors.append(record)
+            }
+        }
+        return results
+    }
+
+    /// Rewrites `summary.csv` and `reports.jsonl` in `outFolder` from its case folders.
+    @discardableResult
+    public static func rebuild(_ outFolder: String) throws -> Results {
+        let results = collect(outFolder)
+        var rows: [(String, [String])] = []
+        for (id, r) in results.reports {
+            for t in r.tumours {
+                let shell = t.shells.first
+                rows.append((id, [
+                    id, r.status.rawValue, "\(t.number)", t.label.map(String.init) ?? "", number(t.minimalMarginMM),
+                    t.category?.name ?? "", t.meetsTargetMargin.map { $0 ? "true" : "false" } ?? "", number(t.volumeML),
+                    number(t.fractionInsideAblation), number(t.residualVolumeML), number(shell?.widthMM),
+                    number(shell?.fractionAblated), number(r.ablationZone.volumeML), r.registration.method.rawValue,
+                    r.registration.verdict, number(r.registration.quality?.liverDice), r.marginsReliable ? "true" : "false",
+                    r.analysisProtocol.name, r.analysisProtocol.sha256, "", "", "",
+                ]))
+            }
+        }
+        for e in results.errors {
+            var row = [String](repeating: "", count: columns.count)
+            row[0] = e.caseId
+            row[1] = e.status
+            row[columns.count - 3] = e.stage
+            row[columns.count - 2] = "\(e.exitStatus)"
+            row[columns.count - 1] = e.reason
+            rows.append((e.caseId, row))
+        }
+        // Sorted by case id; a case's tumours keep their order.
+        let ordered = rows.enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }.map(\.element.1)
+        let csv = ([columns] + ordered).map { $0.map(csvField).joined(separator: ",") }.joined(separator: "\n") + "\n"
+        try writeAtomically(Data(csv.utf8), to: outFolder + "/" + csvName)
+
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var lines = Data()
+        for (_, report) in results.reports {
+            lines += try encoder.encode(report) + Data("\n".utf8)
+        }
+        try writeAtomically(lines, to: outFolder + "/" + jsonLinesName)
+        return results
+    }
+
+    static func number(_ x: Double?) -> String { x.map { "\($0)" } ?? "" }
+
+    /// A CSV field, quoted when it holds a comma, a quote or a line break.
+    static func csvField(_ s: String) -> String {
+        guard s.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return s }
+        return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// Writes `data` to `path` through a temporary file in the same folder and a rename.
+    public static func writeAtomically(_ data: Data, to path: String) throws {
+        try AtomicFile.write(data, to: path)
+    }
+}

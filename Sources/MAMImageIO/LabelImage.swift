@@ -1,0 +1,247 @@
+public import MAMCore
+/// Which header fields placed the voxels in the world, by the NIfTI standard's precedence.
+public enum GeometrySource: String, Sendable, Codable, CaseIterable {
+    /// sform_code > 0: the srow_x/y/z affine (the standard's method 3).
+    case sform
+    /// sform_code == 0, qform_code > 0: quaternion, offsets and pixdim (method 2).
+    case qform
+    /// Both codes 0: pixdim scaling from voxel 0 at the origin (method 1). nibabel instead
+    /// centres the grid and flips x in this case; see Docs/geometry.md.
+    case pixdim
+}
+
+/// The file formats images are read from (`ImageReaders` picks the reader).
+public enum ImageFormat: String, Sendable, Codable {
+    case nifti1 = "NIfTI-1"
+    case nifti2 = "NIfTI-2"
+}
+
+/// The datatypes mam-quantify reads and writes, with their NIfTI codes.
+public enum NIfTIDatatype: Int, Sendable, Codable, CaseIterable {
+    case uint8 = 2, int16 = 4, int32 = 8, float32 = 16, float64 = 64
+    case int8 = 256, uint16 = 512, uint32 = 768, int64 = 1024, uint64 = 1280
+
+    public var bytesPerVoxel: Int {
+        switch self {
+        case .uint8, .int8: return 1
+        case .int16, .uint16: return 2
+        case .int32, .uint32, .float32: return 4
+        case .int64, .uint64, .float64: return 8
+        }
+    }
+
+    public var isFloatingPoint: Bool { self == .float32 || self == .float64 }
+}
+
+/// Voxel values as stored in the file (before scl_slope/scl_inter), in native byte order.
+public enum VoxelArray: Sendable, Equatable {
+    case uint8([UInt8]), int8([Int8]), int16([Int16]), uint16([UInt16])
+    case int32([Int32]), uint32([UInt32]), int64([Int64]), uint64([UInt64])
+    case float32([Float]), float64([Double])
+
+    public var datatype: NIfTIDatatype {
+        switch self {
+        case .uint8: return .uint8
+        case .int8: return .int8
+        case .int16: return .int16
+        case .uint16: return .uint16
+        case .int32: return .int32
+        case .uint32: return .uint32
+        case .int64: return .int64
+        case .uint64: return .uint64
+        case .float32: return .float32
+        case .float64: return .float64
+        }
+    }
+
+    public var count: Int {
+        switch self {
+        case .uint8(let a): return a.count
+        case .int8(let a): return a.count
+        case .int16(let a): return a.count
+        case .uint16(let a): return a.count
+        case .int32(let a): return a.count
+        case .uint32(let a): return a.count
+        case .int64(let a): return a.count
+        case .uint64(let a): return a.count
+        case .float32(let a): return a.count
+        case .float64(let a): return a.count
+        }
+    }
+
+    /// Every value after `scaling` (if any), transformed by `transform`, in storage order.
+    /// Integers beyond 2^53 round to the nearest double.
+    @inlinable
+    public func mapScaled<R>(_ scaling: LinearScaling?, _ transform: (Double) throws -> R) rethrows -> [R] {
+        switch self {
+        case .uint8(let a): return try Self.map(a, scaling, transform)
+        case .int8(let a): return try Self.map(a, scaling, transform)
+        case .int16(let a): return try Self.map(a, scaling, transform)
+        case .uint16(let a): return try Self.map(a, scaling, transform)
+        case .int32(let a): return try Self.map(a, scaling, transform)
+        case .uint32(let a): return try Self.map(a, scaling, transform)
+        case .int64(let a): return try Self.map(a, scaling, transform)
+        case .uint64(let a): return try Self.map(a, scaling, transform)
+        case .float32(let a): return try Self.map(a, scaling, transform)
+        case .float64(let a): return try Self.map(a, scaling, transform)
+        }
+    }
+
+    @inlinable
+    static func map<T: StoredVoxel, R>(_ a: [T], _ scaling: LinearScaling?,
+                                       _ transform: (Double) throws -> R) rethrows -> [R] {
+        if let scaling { return try a.map { try transform(scaling.apply($0.asDouble)) } }
+        return try a.map { try transform($0.asDouble) }
+    }
+}
+
+/// A type NIfTI stores voxels in.
+public protocol StoredVoxel: Sendable {
+    var asDouble: Double { get }
+}
+
+extension UInt8: StoredVoxel { @inlinable public var asDouble: Double { Double(self) } }
+extension Int8: StoredVoxel { @inlinable public var asDouble: Double { Double(self) } }
+extension Int16: StoredVoxel { @inlinable public var asDouble: Double { Double(self) } }
+extension UInt16: StoredVoxel { @inlinable public var asDouble: Double { Double(self) } }
+extension Int32: StoredVoxel { @inlinable public var asDouble: Double { Double(self) } }
+extension UInt32: StoredVoxel { @inlinable public var asDouble: Double { Double(self) } }
+extension Int64: StoredVoxel { @inlinable public var asDouble: Double { Double(self) } }
+extension UInt64: StoredVoxel { @inlinable public var asDouble: Double { Double(self) } }
+extension Float: StoredVoxel { @inlinable public var asDouble: Double { Double(self) } }
+extension Double: StoredVoxel { @inlinable public var asDouble: Double { self } }
+
+/// scl_slope / scl_inter: stored value `v` means `v * slope + intercept`.
+public struct LinearScaling: Sendable, Equatable, Codable {
+    public var slope: Double
+    public var intercept: Double
+
+    public init(slope: Double, intercept: Double) {
+        self.slope = slope
+        self.intercept = intercept
+    }
+
+    /// The header's scaling, or `nil` when it means none: a slope of 0 or a non-finite slope
+    /// (the NIfTI standard), or exactly slope 1 and intercept 0.
+    public init?(headerSlope slope: Double, intercept: Double) {
+        guard slope != 0, slope.isFinite, !(slope == 1 && intercept == 0) else { return nil }
+        self.init(slope: slope, intercept: intercept)
+    }
+
+    @inlinable
+    public func apply(_ v: Double) -> Double { v * slope + intercept }
+}
+
+/// A label image as every stage after reading sees it, whatever file format it came from:
+/// the world geometry (RAS, mm), the stored voxel values and their scaling. `ImageReaders.read`
+/// makes one from a file.
+public struct LabelImage: Sendable {
+    /// The path the image was read from (or will be written to).
+    public let path: String
+    public let format: ImageFormat
+    public let geometry: ImageGeometry
+    public let geometrySource: GeometrySource
+    public let voxels: VoxelArray
+    public let scaling: LinearScaling?
+
+    public init(path: String, format: ImageFormat, geometry: ImageGeometry, geometrySource: GeometrySource,
+                voxels: VoxelArray, scaling: LinearScaling?) {
+        precondition(voxels.count == geometry.size.count, "LabelImage: voxel count does not match the grid")
+        self.path = path
+        self.format = format
+        self.geometry = geometry
+        self.geometrySource = geometrySource
+        self.voxels = voxels
+        self.scaling = scaling
+    }
+
+    public var datatype: NIfTIDatatype { voxels.datatype }
+
+    /// Every voxel's value after scaling, as doubles, in storage order.
+    public func scaledValues() -> [Double] { voxels.mapScaled(scaling) { $0 } }
+
+    /// The voxels whose scaled value is one of `labels`. Throws `.nonFiniteVoxels` when the file
+    /// holds NaN or infinite values (a corrupt mask) and `.labelAbsent` when none of the labels
+    /// occurs at all, listing the labels that do.
+    public func mask(labels: Set<Int>) throws(ImageIOError) -> Mask {
+        let wanted = labels.sorted()
+        let inside: [Bool]
+        if scaling == nil, case .uint8(let raw) = voxels {
+            // The common case (label maps from segmentation tools): byte comparisons, 16 voxels
+            // at a time, on every core.
+            let bytes = wanted.filter { (0...255).contains($0) }.map { UInt8($0) }
+            inside = [Bool](unsafeUninitializedCapacity: raw.count) { out, initialized in
+                let target = UnsafeMutableRawPointer(out.baseAddress!).assumingMemoryBound(to: UInt8.self)
+                raw.withUnsafeBufferPointer { source in
+                    let source = source.baseAddress!
+                    concurrentChunks((raw.count + 15) / 16) { blocks in
+                        let end = min(raw.count, blocks.upperBound * 16)
+                        var i = blocks.lowerBound * 16
+                        while i + 16 <= end {
+                            let v = UnsafeRawPointer(source + i).loadUnaligned(as: SIMD16<UInt8>.self)
+                            var hit = SIMDMask<SIMD16<Int8>>(repeating: false)
+                            for b in bytes { hit .|= v .== SIMD16(repeating: b) }
+                            UnsafeMutableRawPointer(target + i).storeBytes(
+                                of: SIMD16<UInt8>(repeating: 0).replacing(with: 1, where: hit), as: SIMD16<UInt8>.self)
+                            i += 16
+                        }
+                        while i < end {
+                            target[i] = bytes.contains(source[i]) ? 1 : 0
+                            i += 1
+                        }
+                    }
+                }
+                initialized = raw.count
+            }
+        } else {
+            let targets = wanted.map(Double.init)
+            var nonFinite = 0
+            inside = voxels.mapScaled(scaling) { v in
+                if !v.isFinite { nonFinite += 1 }
+                return targets.contains(v)
+            }
+            if nonFinite > 0 { throw ImageIOError(path: path, problem: .nonFiniteVoxels(count: nonFinite)) }
+        }
+        guard inside.contains(true) else {
+            throw ImageIOError(path: path, problem: .labelAbsent(label: wanted.first ?? 0,
+                                                                 present: try labelCounts().keys.sorted()))
+        }
+        return Mask(geometry: geometry, voxels: inside)
+    }
+
+    public func mask(label: Int) throws(ImageIOError) -> Mask { try mask(labels: [label]) }
+
+    /// Voxel count per label value (0 included). Throws `.nonFiniteVoxels` for NaN or infinite
+    /// values and `.notALabelMap` when some value is not an integer.
+    public func labelCounts() throws(ImageIOError) -> [Int: Int] {
+        var counts: [Int: Int] = [:]
+        var nonFinite = 0
+        var nonIntegral = 0
+        _ = voxels.mapScaled(scaling) { v in
+            if !v.isFinite {
+                nonFinite += 1
+            } else if v == v.rounded(), abs(v) < 1e15 {
+                counts[Int(v), default: 0] += 1
+            } else {
+                nonIntegral += 1
+            }
+        }
+        if nonFinite > 0 { throw ImageIOError(path: path, problem: .nonFiniteVoxels(count: nonFinite)) }
+        if nonIntegral > 0 { throw ImageIOError(path: path, problem: .notALabelMap(nonIntegerVoxels: nonIntegral)) }
+        return counts
+    }
+}
+
+extension LabelImage {
+    /// One mask per distinct label value in `labels` (a protocol may number tumours 2, 3, ...
+    /// instead of separating them by connectivity), in ascending label order; labels absent
+    /// from the image are skipped.
+    public func masks(byLabel labels: [Int]) throws(ImageIOError) -> [(label: Int, mask: Mask)] {
+        let present = try labelCounts()
+        var result: [(label: Int, mask: Mask)] = []
+        for label in labels.sorted() where present[label, default: 0] > 0 {
+            result.append((label, try mask(label: label)))
+        }
+        return result
+    }
+}

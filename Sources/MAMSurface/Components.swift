@@ -1,0 +1,123 @@
+public import MAMCore
+
+/// Connected parts of masks and enclosed holes.
+public enum Components {
+    /// The 26-connected components of `mask` (voxels sharing a face, an edge or a corner
+    /// belong together), largest first, each as a crop of the mask's grid: the component's
+    /// bounding box grown by `margin` voxels (clipped to the grid), holding only that component.
+    public static func connected26(_ whole: Mask, margin: Int) -> [Mask] {
+        // Label within the mask's bounding box only, then map the boxes back.
+        let outer = whole.boundingBox
+        guard !outer.isEmpty else { return [] }
+        let mask = whole.cropped(to: outer)
+        let size = mask.size
+        var label = [Int32](repeating: 0, count: size.count)
+        var boxes: [IndexBox] = []
+        var counts: [Int] = []
+        var stack: [Int] = []
+        for seed in 0..<size.count where mask.voxels[seed] && label[seed] == 0 {
+            let id = Int32(boxes.count + 1)
+            label[seed] = id
+            stack.append(seed)
+            var lower = SIMD3(Int.max, Int.max, Int.max)
+            var upper = SIMD3(Int.min, Int.min, Int.min)
+            var count = 0
+            while let v = stack.popLast() {
+                count += 1
+                let (i, j, k) = (v % size.x, (v / size.x) % size.y, v / (size.x * size.y))
+                lower = pointwiseMin(lower, SIMD3(i, j, k))
+                upper = pointwiseMax(upper, SIMD3(i + 1, j + 1, k + 1))
+                for dk in -1...1 {
+                    for dj in -1...1 {
+                        for di in -1...1 where size.contains(i + di, j + dj, k + dk) {
+                            let n = size.linearIndex(i + di, j + dj, k + dk)
+                            if mask.voxels[n] && label[n] == 0 {
+                                label[n] = id
+                                stack.append(n)
+                            }
+                        }
+                    }
+                }
+            }
+            boxes.append(IndexBox(lower: lower, upper: upper))
+            counts.append(count)
+        }
+        let order = boxes.indices.sorted { counts[$0] > counts[$1] || (counts[$0] == counts[$1] && $0 < $1) }
+        return order.map { c in
+            let id = Int32(c + 1)
+            let inWhole = IndexBox(lower: boxes[c].lower &+ outer.lower, upper: boxes[c].upper &+ outer.lower)
+                .expanded(by: SIMD3(repeating: margin), within: whole.size)
+            var part = Mask(geometry: whole.geometry.subGrid(inWhole), repeating: false)
+            for k in inWhole.lower.z..<inWhole.upper.z {
+                for j in inWhole.lower.y..<inWhole.upper.y {
+                    for i in inWhole.lower.x..<inWhole.upper.x {
+                        let local = SIMD3(i, j, k) &- outer.lower
+                        guard size.contains(local.x, local.y, local.z),
+                              label[size.linearIndex(local.x, local.y, local.z)] == id else { continue }
+                        part[i - inWhole.lower.x, j - inWhole.lower.y, k - inWhole.lower.z] = true
+                    }
+                }
+            }
+            return part
+        }
+    }
+
+    /// `mask` with its enclosed holes filled: background voxels that cannot reach the grid's
+    /// border through background voxels sharing a face (6-connectivity, the complement of
+    /// 26-connected foreground) become foreground. Gas cavities and a closed needle track in
+    /// an ablation zone are holes; a channel open to the outside is not.
+    public static func fillingHoles(_ mask: Mask) -> Mask {
+        // On a copy padded by one voxel of background on every side, flood the background from
+        // the padding: the padding is connected, and no neighbour needs a bounds check.
+        let size = mask.size
+        let padded = SIMD3(size.x + 2, size.y + 2, size.z + 2)
+        let (sx, sxy) = (padded.x, padded.x * padded.y)
+        let count = sxy * padded.z
+        // 0: background not reached, 1: foreground, 2: background reached from outside.
+        var state = [UInt8](repeating: 2, count: count)
+        state.withUnsafeMutableBufferPointer { state in
+            let state = state.baseAddress!
+            mask.voxels.withUnsafeBufferPointer { m in
+                for k in 0..<size.z {
+                    for j in 0..<size.y {
+                        let from = size.linearIndex(0, j, k)
+                        let to = (k + 1) * sxy + (j + 1) * sx + 1
+                        for i in 0..<size.x { state[to + i] = m[from + i] ? 1 : 0 }
+                    }
+                }
+            }
+            var stack: [Int] = []
+            func reach(_ n: Int) {
+                if state[n] == 0 {
+                    state[n] = 2
+                    stack.append(n)
+                }
+            }
+            // Seeds: background on the faces of the unpadded box (next to the padding).
+            for k in 1...size.z {
+                for j in 1...size.y {
+                    for i in 1...size.x where i == 1 || j == 1 || k == 1 || i == size.x || j == size.y || k == size.z {
+                        reach(k * sxy + j * sx + i)
+                    }
+                }
+            }
+            while let v = stack.popLast() {
+                reach(v - 1)
+                reach(v + 1)
+                reach(v - sx)
+                reach(v + sx)
+                reach(v - sxy)
+                reach(v + sxy)
+            }
+        }
+        var filled = [Bool](repeating: false, count: size.count)
+        for k in 0..<size.z {
+            for j in 0..<size.y {
+                let from = (k + 1) * sxy + (j + 1) * sx + 1
+                let to = size.linearIndex(0, j, k)
+                for i in 0..<size.x { filled[to + i] = state[from + i] != 2 }
+            }
+        }
+        return Mask(geometry: mask.geometry, voxels: filled)
+    }
+}

@@ -1,0 +1,64 @@
+import MAMCore
+
+/// Signed distance (mm) from any world point to a `SubvoxelSurface`: **positive inside**.
+///
+/// The nearest surface point p (k-d tree) and its outward normal n give
+/// `d(q) = -dot(q - p, n)`, the distance to the tangent plane at p. The points lie at most
+/// about half a voxel apart, so the plane corrects the lateral offset of the nearest point;
+/// what remains is second order in that offset over the radius of curvature.
+public struct SurfaceDistance: Sendable {
+    public let surface: SubvoxelSurface
+    private let tree: KDTree
+
+    public init(_ surface: SubvoxelSurface) {
+        self.surface = surface
+        tree = KDTree(surface.points)
+    }
+
+    public var isEmpty: Bool { tree.isEmpty }
+
+    /// Positive inside, negative outside; `nil` when the surface has no point.
+    public func signedDistance(_ q: SIMD3<Double>) -> Double? {
+        guard !tree.isEmpty else { return nil }
+        let i = tree.nearest(to: q).index
+        return -dot(q - surface.points[i], surface.normals[i])
+    }
+
+    /// Positive inside, negative outside; `hint` (the index of a previous query's nearest
+    /// point, updated here) makes a run of neighbouring queries fast. `nil` when the surface
+    /// has no point.
+    public func signedDistance(_ q: SIMD3<Double>, hint: inout Int?) -> Double? {
+        guard !tree.isEmpty else { return nil }
+        let i = tree.nearest(to: q, hint: hint).index
+        hint = i
+        return -dot(q - surface.points[i], surface.normals[i])
+    }
+
+    /// Whether some surface point lies within `radius` of q (Euclidean); `hint`, the index of
+    /// a point found for a neighbouring query (updated here), is tried first.
+    public func hasPoint(within radius: Double, of q: SIMD3<Double>, hint: inout Int?) -> Bool {
+        guard let found = tree.anyPoint(within: radius, of: q, hint: hint) else { return false }
+        hint = found
+        return true
+    }
+
+    /// Signed distances of many points, in parallel; neighbouring points in the list (a
+    /// surface or a grid in scan order) share their search bounds, which makes it fast.
+    public func signedDistances(_ queries: [SIMD3<Double>]) -> [Double]? {
+        guard !tree.isEmpty else { return nil }
+        var results = [Double](repeating: 0, count: queries.count)
+        results.withUnsafeMutableBufferPointer { out in
+            let out = out.baseAddress!
+            concurrentChunks(queries.count) { range in
+                var hint: Int?
+                for k in range {
+                    let i = tree.nearest(to: queries[k], hint: hint).index
+                    hint = i
+                    out[k] = -dot(queries[k] - surface.points[i], surface.normals[i])
+                }
+            }
+        }
+        return results
+    }
+
+}
