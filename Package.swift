@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "MAMSurface", dependencies: ["MAMCore"]),
         // Stage 2, registration: estimating the pre-to-post transform (rigid ICP of the livers)
         // and its verdict.
-        .target(name: "MAMRegistration", dependencies: ["MAMCore", "MAMSurface", "MAMNumerics"]),
+        .target(name: "MAMRegistration", dependencies: ["MAMCore", "MAMSurface", "MAMNumerics", "MAMStatistics"]),
         // Stage 3, margins: a case prepared once (surfaces, distance fields, shells), measured
         // under any transform; margin maps.
         .target(name: "MAMMargin", dependencies: ["MAMCore", "MAMSurface", "MAMStatistics"]),

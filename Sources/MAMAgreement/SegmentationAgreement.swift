@@ -29,7 +29,7 @@ public struct SegmentationMetrics: Sendable, Equatable, Codable {
 }
 
 public enum SegmentationAgreement {
-    /// Compares `a` and `b`, which must be on the same grid (see `resampled(_:onto:transform:)`).
+    /// Compares `a` and `b`, which must be on the same grid (see `Volume.resampled(onto:transform:outside:)`).
     ///
     /// Definitions (Docs/agreement.md): surface voxels are the voxels of a mask with a face
     /// neighbour outside it (or at the grid's edge); the distance of a surface voxel to the other
@@ -121,29 +121,5 @@ public enum SegmentationAgreement {
             }
         }
         return Mask(geometry: crop.geometry, voxels: out)
-    }
-
-    /// `mask` on another grid by nearest neighbour: each voxel of `grid` takes the value of the
-    /// voxel of `mask` whose centre is nearest to its centre mapped by `transform` (grid world
-    /// to mask world; identity when both share one world). Outside `mask`'s grid: false.
-    public static func resampled(_ mask: Mask, onto grid: ImageGeometry, transform: Affine3D = .identity) -> Mask {
-        let toIndex = mask.geometry.worldToIndex * transform * grid.indexToWorld
-        let s = grid.size, m = mask.size
-        var out = [Bool](repeating: false, count: s.count)
-        out.withUnsafeMutableBufferPointer { result in
-            let result = result.baseAddress!
-            concurrentChunks(s.z) { slices in
-                for k in slices {
-                    for j in 0..<s.y {
-                        for i in 0..<s.x {
-                            let p = toIndex.apply(SIMD3(Double(i), Double(j), Double(k)))
-                            let (x, y, z) = (Int(p.x.rounded()), Int(p.y.rounded()), Int(p.z.rounded()))
-                            if m.contains(x, y, z) { result[s.linearIndex(i, j, k)] = mask.voxels[m.linearIndex(x, y, z)] }
-                        }
-                    }
-                }
-            }
-        }
-        return Mask(geometry: grid, voxels: out)
     }
 }

@@ -92,7 +92,7 @@ public enum AgreementPair {
         for label in labels {
             let maskA = mask(a, binary ? valuesA : [label])
             var maskB = mask(b, binary ? valuesB : [label])
-            if resample { maskB = SegmentationAgreement.resampled(maskB, onto: a.geometry, transform: transform) }
+            if resample { maskB = maskB.resampled(onto: a.geometry, transform: transform, outside: false) }
             let m = SegmentationAgreement.compare(maskA, maskB, toleranceMM: toleranceMM)
             results.append(.init(label: label, dice: m.dice, jaccard: m.jaccard, volumeAML: m.volumeAML, volumeBML: m.volumeBML,
                                  volumeDifferenceML: m.volumeDifferenceML, volumeDifferencePercent: m.volumeDifferencePercent,
@@ -123,8 +123,6 @@ public enum AgreementPair {
 extension AgreementReport {
     /// The report as written: keys sorted, two-space indentation, a final newline.
     public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self) + Data("\n".utf8)
+        try JSONOutput.document(self)
     }
 }

@@ -95,6 +95,8 @@ extension AnalysisProtocol {
 
         """
 
+    // Repeats much of the iamcomplete text on purpose: each protocol is a complete file for
+    // users to copy and edit.
     static let prometheusText = """
         # mam-quantify analysis protocol: PROMETHEUS style (rigid liver registration, 2 mm target,
         # the trial's hypothesis: local recurrence below 10% when the MAM is at least 2 mm).

@@ -16,6 +16,25 @@ public struct CaseRequest: Sendable {
         /// One mask per file; any non-zero voxel belongs to the structure. The livers are
         /// needed for registration (and restrict the peri-tumoural shells).
         case structures(preLiver: String?, preTumour: String, postLiver: String?, postAblationZone: String)
+
+        /// Every file named, with its role, in the order reports list them.
+        public var files: [(role: FileRole, path: String)] {
+            switch self {
+            case .labelMaps(let pre, let post):
+                return [(.pre, pre), (.post, post)]
+            case .structures(let preLiver, let preTumour, let postLiver, let zone):
+                return [(.preLiver, preLiver), (.preTumour, preTumour), (.postLiver, postLiver), (.postAblationZone, zone)]
+                    .compactMap { role, path in path.map { (role, $0) } }
+            }
+        }
+    }
+
+    /// What a file is to a case (`role` in reports).
+    public enum FileRole: String, Sendable, Codable {
+        case pre, post
+        case preLiver = "pre-liver", preTumour = "pre-tumour", postLiver = "post-liver"
+        case postAblationZone = "post-ablation-zone"
+        case transform
     }
 
     public enum Alignment: Sendable, Equatable {

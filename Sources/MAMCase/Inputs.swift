@@ -6,8 +6,7 @@ import MAMMargin
 /// A case's files, read and hashed.
 struct Inputs {
     struct File {
-        /// pre, post, pre-liver, pre-tumour, post-liver, post-ablation-zone or transform.
-        let role: String
+        let role: CaseRequest.FileRole
         let path: String
         let sha256: String
         let sizeBytes: Int
@@ -33,25 +32,18 @@ struct Inputs {
         }
     }
 
-    func image(_ role: String) -> LabelImage? { files.first { $0.role == role }?.image }
+    func image(_ role: CaseRequest.FileRole) -> LabelImage? { files.first { $0.role == role }?.image }
 
     /// Reads every image and the transform file at once, with their SHA-256 digests.
     static func load(_ request: CaseRequest) throws(PipelineError) -> Inputs {
-        var named: [(role: String, path: String)]
-        switch request.images {
-        case .labelMaps(let pre, let post):
-            named = [("pre", pre), ("post", post)]
-        case .structures(let preLiver, let preTumour, let postLiver, let zone):
-            named = [("pre-liver", preLiver), ("pre-tumour", preTumour), ("post-liver", postLiver),
-                     ("post-ablation-zone", zone)].compactMap { role, path in path.map { (role, $0) } }
-        }
-        if case .transformFile(let path) = request.alignment { named.append(("transform", path)) }
+        var named = request.images.files
+        if case .transformFile(let path) = request.alignment { named.append((.transform, path)) }
 
         let results = concurrentMap(named) { role, path -> Result<(File, Affine3D?), PipelineError> in
             do {
                 var image: LabelImage?
                 var transform: Affine3D?
-                if role == "transform" {
+                if role == .transform {
                     guard FileManager.default.fileExists(atPath: path) else {
                         return .failure(.input("\(path): file not found"))
                     }
@@ -88,7 +80,7 @@ struct Inputs {
     func masks(_ proto: AnalysisProtocol, needLivers: Bool) throws(PipelineError) -> Masks {
         switch images {
         case .labelMaps(let prePath, let postPath):
-            let pre = image("pre")!, post = image("post")!
+            let pre = image(.pre)!, post = image(.post)!
             let labels = proto.labels
             // Four masks, two at a time. Tumour and zone voxels count as liver.
             let jobs: [(LabelImage, [Int])] = [
@@ -113,17 +105,17 @@ struct Inputs {
                          preLiver: preLiver, postLiver: postLiver)
 
         case .structures(let preLiverPath, let tumourPath, let postLiverPath, let zonePath):
-            let tumourImage = image("pre-tumour")!
+            let tumourImage = image(.preTumour)!
             let tumour = try Self.nonZero(tumourImage, "tumour")
-            let zone = try Self.nonZero(image("post-ablation-zone")!, "ablation zone")
+            let zone = try Self.nonZero(image(.postAblationZone)!, "ablation zone")
             if needLivers {
                 guard preLiverPath != nil, postLiverPath != nil else {
                     throw PipelineError(stage: .input, kind: .badUsage,
                                         message: "registration needs both livers: give --pre-liver and --post-liver, or --no-registration / --transform")
                 }
             }
-            var preLiver = try image("pre-liver").map { (i) throws(PipelineError) in try Self.nonZero(i, "liver") }
-            var postLiver = try image("post-liver").map { (i) throws(PipelineError) in try Self.nonZero(i, "liver") }
+            var preLiver = try image(.preLiver).map { (i) throws(PipelineError) in try Self.nonZero(i, "liver") }
+            var postLiver = try image(.postLiver).map { (i) throws(PipelineError) in try Self.nonZero(i, "liver") }
             // Tumour and zone voxels count as liver.
             if let liver = preLiver {
                 try Self.sameGrid(liver, preLiverPath!, tumour, tumourPath)

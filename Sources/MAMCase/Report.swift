@@ -1,4 +1,5 @@
 public import Foundation
+import MAMImageIO
 
 /// The JSON report of one case (Docs/report.md; schema Docs/report.schema.json). Every key
 /// is always present; a value that cannot be defined is null and the reason is given next to
@@ -230,8 +231,6 @@ public struct Null<Value: Codable & Sendable & Equatable>: Codable, Sendable, Eq
 extension CaseReport {
     /// The report as written to disk: keys sorted, two-space indentation, a final newline.
     public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self) + Data("\n".utf8)
+        try JSONOutput.document(self)
     }
 }

@@ -70,7 +70,7 @@ struct ReportBuilder {
                              orientation: g.orientationCode, geometrySource: image.geometrySource.rawValue,
                              indexToWorldMM: matrix(g.indexToWorld, 6))
         }
-        return .init(role: file.role, path: file.path, sha256: file.sha256, sizeBytes: file.sizeBytes,
+        return .init(role: file.role.rawValue, path: file.path, sha256: file.sha256, sizeBytes: file.sizeBytes,
                      format: file.image?.format.rawValue, datatype: file.image.map { "\($0.datatype)" }, geometry: geometry)
     }
 
@@ -112,11 +112,12 @@ struct ReportBuilder {
             number: t.number, label: label, outcome: Self.outcomeName(t.outcome), message: t.message,
             volumeML: Self.ml(t.volumeML), centroidPreMM: Self.point(t.centroidPreMM), centroidPostMM: Self.point(t.centroidPostMM),
             minimalMarginMM: minimum, minimalMarginLocationPostMM: t.surface.map { $0.minimumLocationPostMM.map(Self.mm) },
-            category: minimum.map { m in
+            // Category and target from the unrounded MAM, as the margin maps have them.
+            category: t.minimalMarginMM.map { m in
                 let index = proto.margin.category(ofMarginMM: m)
                 return CaseReport.Category(index: index, name: proto.categoryNames[index - 1])
             },
-            meetsTargetMargin: minimum.map { $0 >= proto.margin.targetMarginMM },
+            meetsTargetMargin: t.minimalMarginMM.map { $0 >= proto.margin.targetMarginMM },
             surface: t.surface.map(Self.surface),
             capsuleExcludedSurfaceFraction: t.capsuleExcludedSurfaceFraction.map(Self.fraction),
             surfaceWithoutCapsule: t.surfaceWithoutCapsule.map(Self.surface),

@@ -209,9 +209,7 @@ public enum AgreementCohort {
     /// `folder` (created if needed), each file whole or not at all.
     public static func write(_ result: Result, to folder: String) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try AtomicFile.write(encoder.encode(result.report) + Data("\n".utf8), to: folder + "/" + FileName.report)
+        try AtomicFile.write(JSONOutput.document(result.report), to: folder + "/" + FileName.report)
         try AtomicFile.write(Data(csv(result.rows).utf8), to: folder + "/" + FileName.table)
         let structures = Array(Set(result.rows.map(\.structure))).sorted()
         let dice = structures.map { s in (s, result.rows.filter { $0.structure == s }.map(\.metrics.dice)) }

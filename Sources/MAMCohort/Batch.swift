@@ -219,7 +219,7 @@ public final class Batch: @unchecked Sendable {
         guard recorded.count == files.count else { return false }
         return files.allSatisfy { file in
             guard let digest = try? FileDigest.sha256(path: file.path) else { return false }
-            return recorded[file.role] == digest
+            return recorded[file.role.rawValue] == digest
         }
     }
 

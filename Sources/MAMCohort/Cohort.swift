@@ -9,15 +9,7 @@ public struct CohortCase: Sendable {
     public var problem: String?
 
     /// Every file the case names, for listing and hashing.
-    public var files: [(role: String, path: String)] {
-        switch images {
-        case .labelMaps(let pre, let post)?: return [("pre", pre), ("post", post)]
-        case .structures(let preLiver, let preTumour, let postLiver, let zone)?:
-            return [("pre-liver", preLiver), ("pre-tumour", preTumour), ("post-liver", postLiver),
-                    ("post-ablation-zone", zone)].compactMap { role, path in path.map { (role, $0) } }
-        case nil: return []
-        }
-    }
+    public var files: [(role: CaseRequest.FileRole, path: String)] { images?.files ?? [] }
 }
 
 /// Why a cohort could not be listed at all.

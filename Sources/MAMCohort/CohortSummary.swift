@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import MAMCase
 import MAMCore
 import MAMImageIO
@@ -25,9 +25,7 @@ public struct ErrorRecord: Codable, Sendable, Equatable {
 
     /// Writes the record into `folder` atomically.
     public func write(to folder: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try CohortSummary.writeAtomically(encoder.encode(self) + Data("\n".utf8), to: folder + "/" + Self.fileName)
+        try AtomicFile.write(JSONOutput.document(self), to: folder + "/" + Self.fileName)
     }
 }
 
@@ -100,15 +98,13 @@ public enum CohortSummary {
         // Sorted by case id; a case's tumours keep their order.
         let ordered = rows.enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }.map(\.element.1)
         let csv = ([columns] + ordered).map { $0.map(csvField).joined(separator: ",") }.joined(separator: "\n") + "\n"
-        try writeAtomically(Data(csv.utf8), to: outFolder + "/" + csvName)
+        try AtomicFile.write(Data(csv.utf8), to: outFolder + "/" + csvName)
 
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var lines = Data()
         for (_, report) in results.reports {
-            lines += try encoder.encode(report) + Data("\n".utf8)
+            lines += try JSONOutput.line(report)
         }
-        try writeAtomically(lines, to: outFolder + "/" + jsonLinesName)
+        try AtomicFile.write(lines, to: outFolder + "/" + jsonLinesName)
         return results
     }
 
@@ -118,10 +114,5 @@ public enum CohortSummary {
     static func csvField(_ s: String) -> String {
         guard s.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return s }
         return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-
-    /// Writes `data` to `path` through a temporary file in the same folder and a rename.
-    public static func writeAtomically(_ data: Data, to path: String) throws {
-        try AtomicFile.write(data, to: path)
     }
 }

@@ -68,31 +68,6 @@ extension Volume {
         }
         return Volume(geometry: geometry.subGrid(box), voxels: out)
     }
-
-    /// The voxels of this volume on `grid`, a sub-grid of this volume's grid or of a larger
-    /// grid with the same spacing and orientation whose voxels coincide with this one's
-    /// (the crops of one scan, say); voxels of `grid` outside this volume take `outside`.
-    /// Nil when the grids' voxels do not coincide (within 1e-3 voxel).
-    @inlinable
-    public func resampledCrop(onto grid: ImageGeometry, outside: Voxel) -> Volume? {
-        guard grid.indexToWorld.linear.maxAbsDifference(to: geometry.indexToWorld.linear) < 1e-6 else { return nil }
-        let start = geometry.index(atWorld: grid.origin)
-        let offset = SIMD3(Int(start.x.rounded()), Int(start.y.rounded()), Int(start.z.rounded()))
-        let rounded = SIMD3(Double(offset.x), Double(offset.y), Double(offset.z))
-        guard ((start - rounded) * (start - rounded)).sum() < 1e-6 else { return nil }
-        let out = grid.size
-        var values = [Voxel](repeating: outside, count: out.count)
-        let iRange = max(0, -offset.x)..<max(0, min(out.x, size.x - offset.x))
-        guard !iRange.isEmpty else { return Volume(geometry: grid, voxels: values) }
-        for k in 0..<out.z where (0..<size.z).contains(k + offset.z) {
-            for j in 0..<out.y where (0..<size.y).contains(j + offset.y) {
-                let from = size.linearIndex(iRange.lowerBound + offset.x, j + offset.y, k + offset.z)
-                let to = out.linearIndex(iRange.lowerBound, j, k)
-                values.replaceSubrange(to..<to + iRange.count, with: voxels[from..<from + iRange.count])
-            }
-        }
-        return Volume(geometry: grid, voxels: values)
-    }
 }
 
 extension Volume where Voxel == Bool {

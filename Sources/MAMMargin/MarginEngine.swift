@@ -247,8 +247,8 @@ struct PreparedTumour: Sendable {
         // The liver on the tumour mask's grid (a crop of the pre grid, say).
         var liver = preLiver
         if let whole = liver, whole.geometry != pre {
-            guard let onGrid = whole.resampledCrop(onto: pre, outside: false) else { throw MarginError.liverGridMismatch }
-            liver = onGrid
+            guard whole.geometry.voxelOffset(of: pre) != nil else { throw MarginError.liverGridMismatch }
+            liver = whole.resampled(onto: pre, outside: false)
         }
         let tight = tumourMask.boundingBox
         let box = tight.expanded(by: marginVoxels, within: pre.size)

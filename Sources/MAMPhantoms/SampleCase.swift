@@ -32,7 +32,8 @@ public struct SampleCase: Sendable {
                              + ablationZones.map { (Self.lesionLabel, $0) }).map { ($0.0, $0.1.moved(by: motion)) })
     }
 
-    /// The bundled cases (SampleCases/ in the repository is made from these).
+    /// The bundled cases (SampleCases/ in the repository is made from these). Each case below
+    /// is written out whole, alike in shape on purpose: one case's definition in one place.
     public static let all: [SampleCase] = [sphere5mm, negativeMargin, twoTumours, obliqueAnisotropic]
 
     static let grid1mm = ImageGeometry(size: GridSize(140, 120, 100), spacing: SIMD3(1, 1, 1), origin: SIMD3(-70, -60, -50))

@@ -2,6 +2,7 @@ import Foundation
 public import MAMCore
 import MAMSurface
 import MAMNumerics
+import MAMStatistics
 
 public struct RegistrationSettings: Sendable, Equatable {
     /// Spacing of the pre-ablation (moving) surface samples.
@@ -314,7 +315,7 @@ struct ICP {
         return RegistrationQuality(
             liverDice: liverDice,
             meanSurfaceDistanceMM: distances.isEmpty ? 0 : distances.reduce(0, +) / Double(distances.count),
-            surfaceDistance95MM: distances.isEmpty ? 0 : distances[min(distances.count - 1, Int(0.95 * Double(distances.count)))],
+            surfaceDistance95MM: Percentiles.nearestRank(sorted: distances, 0.95),
             inlierRMSMM: rms,
             inlierFraction: forward.isEmpty ? 0 : Double(inliers.count) / Double(forward.count),
             iterations: iterations)

@@ -1,12 +1,16 @@
-/// The two percentile definitions mam-quantify uses, and why each.
+/// The percentile definitions mam-quantify uses, all here, and why each.
 ///
-/// - `linear`: for plain samples (surface distances for HD95, cohort summaries). Linear
-///   interpolation between order statistics at position q (n - 1), numpy's default and what
-///   the field's surface-distance tools report, so that our HD95 can be compared with theirs.
+/// - `linear`: for plain samples compared with other tools (HD95 between segmentations,
+///   cohort summaries). Linear interpolation between order statistics at position q (n - 1),
+///   numpy's default and what the field's surface-distance tools report, so that our HD95 can
+///   be compared with theirs.
 /// - `WeightedSample.lowerQuantile`: for samples that stand for areas (a tumour surface's
 ///   margins, each sample carrying the area it represents). The smallest value below which at
 ///   least q of the total weight lies: every reported percentile is a margin some part of the
 ///   surface really has, and the 0th is the minimum itself.
+/// - `nearestRank`: for the registration's 95th-percentile surface distance, whose acceptance
+///   threshold (protocols' `max_surface_distance_95_mm`) was set on it; a distance that really
+///   occurs. Changing it would move every verdict near the threshold.
 public enum Percentiles {
     /// The q-quantile (q in [0, 1]) with linear interpolation between order statistics at
     /// position q (n - 1) of the sorted values (numpy's default). The median of an even count
@@ -17,6 +21,12 @@ public enum Percentiles {
         let lower = Int(position.rounded(.down))
         let upper = min(lower + 1, sorted.count - 1)
         return sorted[lower] + (position - Double(lower)) * (sorted[upper] - sorted[lower])
+    }
+
+    /// The value at position floor(q n) of the ascending `sorted` values (the last one at
+    /// most); 0 when there is none.
+    public static func nearestRank(sorted: [Double], _ q: Double) -> Double {
+        sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(q * Double(sorted.count)))]
     }
 }
 

@@ -24,10 +24,7 @@ struct MAMPhantomsCommand: ParsableCommand {
             try NIfTIWriter.write(sample.postLabels, to: folder + "/post.nii.gz", description: "post: 1 liver, 2 ablation")
             let expected = Expected(case: sample.name, summary: sample.summary, labels: .init(),
                                     expectedMarginsMM: sample.expectedMarginsMM, preToPostMM: sample.motion.matrix4x4)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let json = try encoder.encode(expected) + Data("\n".utf8)
-            try AtomicFile.write(json, to: folder + "/expected.json")
+            try AtomicFile.write(JSONOutput.document(expected), to: folder + "/expected.json")
             print("wrote \(folder): \(sample.summary)")
         }
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MAMCase
 import MAMCohort
+import MAMImageIO
 
 struct AgreementCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -55,7 +56,7 @@ struct AgreementCommand: ParsableCommand {
             let data = try report.jsonData()
             if let out {
                 do {
-                    try CohortSummary.writeAtomically(data, to: out)
+                    try AtomicFile.write(data, to: out)
                 } catch {
                     printError("\(out): cannot be written (\(error))")
                     throw ExitCode(ExitStatus.cannotWrite)

@@ -97,7 +97,7 @@ struct BatchCommand: ParsableCommand {
                 if let problem = c.problem {
                     print("\(c.id): MISSING: \(problem)")
                 } else {
-                    print("\(c.id): " + c.files.map { "\($0.role) \($0.path)" }.joined(separator: ", "))
+                    print("\(c.id): " + c.files.map { "\($0.role.rawValue) \($0.path)" }.joined(separator: ", "))
                 }
             }
             let incomplete = cases.filter { $0.problem != nil }.count

@@ -91,10 +91,10 @@ struct SegmentationAgreementTests {
         let a = box(GridSize(10, 10, 10), spacing: SIMD3(1, 1, 1), SIMD3(2, 2, 2), SIMD3(6, 7, 8))
         // A grid of 2 mm voxels whose centres are every other centre of a's grid.
         let coarse = ImageGeometry(size: GridSize(5, 5, 5), spacing: SIMD3(2, 2, 2))
-        let r = SegmentationAgreement.resampled(a, onto: coarse)
+        let r = a.resampled(onto: coarse, outside: false)
         #expect(r.count == 2 * 3 * 3)  // even indices 2, 4 | 2, 4, 6 | 2, 4, 6
         // Shifted by 1 mm along x through a transform: the voxels move by one.
-        let shifted = SegmentationAgreement.resampled(a, onto: a.geometry, transform: Affine3D(linear: .identity, translation: SIMD3(1, 0, 0)))
+        let shifted = a.resampled(onto: a.geometry, transform: Affine3D(linear: .identity, translation: SIMD3(1, 0, 0)), outside: false)
         #expect(shifted[1, 2, 2] && !shifted[5, 2, 2] && shifted.count == a.count)
     }
 }

@@ -37,8 +37,8 @@ struct CohortTests {
         #expect(FileManager.default.createFile(atPath: folder.file("notes.txt"), contents: Data("not a case".utf8)))
         let cases = try Cohort.discover(folder.path, patterns: Self.iamcomplete.files)
         #expect(cases.map(\.id) == ["p01", "p02", "p03", "p04"])
-        #expect(cases[0].files.map(\.role) == ["pre", "post"] && cases[0].problem == nil)
-        #expect(cases[1].files.map(\.role) == ["pre-liver", "pre-tumour", "post-ablation-zone"])
+        #expect(cases[0].files.map(\.role) == [.pre, .post] && cases[0].problem == nil)
+        #expect(cases[1].files.map(\.role) == [.preLiver, .preTumour, .postAblationZone])
         #expect(cases[2].images == nil && cases[2].problem == "missing post.nii* in \(folder.file("p03"))")
         #expect(cases[3].images == nil && cases[3].problem?.hasPrefix("several files match pre.nii*") == true)
         #expect(throws: CohortError.self) { try Cohort.discover(folder.file("none"), patterns: Self.iamcomplete.files) }
