@@ -117,7 +117,7 @@ public enum MarginEngine {
     }
 
     static func measure(_ tumour: PreparedTumour, under φ: Affine3D, zone: AblationZone,
-                        settings: MarginSettings) -> (TumourMargin, SurfaceMargins?) {
+                        settings: MarginSettings, figures: MarginFigures) -> (TumourMargin, SurfaceMargins?) {
         let pre = tumour.crop.geometry
         let surface = tumour.surface
         let count = tumour.voxels.count
@@ -160,6 +160,10 @@ public enum MarginEngine {
             }
         }
 
+        let samples = SurfaceMargins(prePoints: surface.surface.samples, postPoints: postPoints, marginsMM: margins,
+                                     areasMM2: areas)
+        guard figures == .all else { return (result, samples) }
+
         // Volume coverage.
         let inside = concurrentMap(tumour.voxels) { zone.contains(φ.apply($0)) }.filter { $0 }.count
         result.fractionInsideAblation = Double(inside) / Double(count)
@@ -189,9 +193,16 @@ public enum MarginEngine {
             ShellCoverage(widthMM: shellWidths[n], volumeML: Double(voxels[n]) * pre.voxelVolumeML,
                           fractionAblated: voxels[n] == 0 ? nil : Double(ablated[n]) / Double(voxels[n]))
         }
-        return (result, SurfaceMargins(prePoints: surface.surface.samples, postPoints: postPoints, marginsMM: margins,
-                                       areasMM2: areas))
+        return (result, samples)
     }
+}
+
+/// What `PreparedCase.measure` computes.
+public enum MarginFigures: Sendable, Equatable {
+    /// Every figure.
+    case all
+    /// The surface margins only: volume coverage and shells are left out (nil and empty).
+    case surface
 }
 
 /// A case ready to be measured under any pre-to-post transform (`MarginEngine.prepare`).
@@ -209,9 +220,15 @@ public final class PreparedCase: Sendable {
     /// Volume of the ablation zone (holes filled when the settings say so).
     public var ablationVolumeML: Double { zone.volumeML }
 
-    /// Every tumour's figures with the tumours mapped into the post scan by `preToPost`.
-    public func measure(preToPost: Affine3D) -> MarginAnalysis {
-        let measured = tumours.map { MarginEngine.measure($0, under: preToPost, zone: zone, settings: settings) }
+    /// Every tumour's figures with the tumours mapped into the post scan by `preToPost`; with
+    /// `figures: .surface`, only the surface margins (the MAM, its location and the
+    /// distribution, with and without the capsule exclusion): what a margin's uncertainty
+    /// re-evaluates under many transforms, at a fraction of the cost (coverage and shells
+    /// test every tumour and shell voxel; Docs/benchmarks.md).
+    public func measure(preToPost: Affine3D, figures: MarginFigures = .all) -> MarginAnalysis {
+        let measured = tumours.map {
+            MarginEngine.measure($0, under: preToPost, zone: zone, settings: settings, figures: figures)
+        }
         return MarginAnalysis(tumours: measured.map(\.0), surfaceMargins: measured.map(\.1), preToPost: preToPost,
                               prepared: self)
     }

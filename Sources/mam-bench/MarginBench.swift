@@ -28,6 +28,7 @@ struct MarginBench: ParsableCommand {
         var surfaces: [Double] = []
         var prepare: [Double] = []
         var remeasure: [Double] = []
+        var remeasureSurface: [Double] = []
         var moved: MarginAnalysis?
         var last: MarginAnalysis?
         // The engine's floor: the two sub-voxel surfaces it cannot do without, on the crops it
@@ -48,6 +49,7 @@ struct MarginBench: ParsableCommand {
             let second = Affine3D(linear: .identity, translation: centre + SIMD3(1, 0, 0)) * turn
                 * Affine3D(linear: .identity, translation: -centre)
             remeasure.append(seconds { moved = prepared!.measure(preToPost: second) })
+            remeasureSurface.append(seconds { _ = prepared!.measure(preToPost: second, figures: .surface) })
             maps.append(seconds { _ = last!.marginMaps() })
             surfaces.append(seconds {
                 concurrently({ _ = SubvoxelSurface(mask: zoneCrop) }, { _ = SubvoxelSurface(mask: tumourCrop) })
@@ -60,7 +62,9 @@ struct MarginBench: ParsableCommand {
         for (name, times) in [("tumour components (26-connected)", split), ("margin engine (all figures)", engine),
                              ("  its two sub-voxel surfaces alone", surfaces),
                              ("  its preparation (transform-independent)", prepare),
-                             ("prepared case under a second transform", remeasure), ("margin maps (sub-grid)", maps)] {
+                             ("prepared case under a second transform", remeasure),
+                             ("  surface margins only (MAM, distribution)", remeasureSurface),
+                             ("margin maps (sub-grid)", maps)] {
             print("  " + name.padding(toLength: 44, withPad: " ", startingAt: 0) + String(format: " %8.1f ms", median(times) * 1000))
         }
     }

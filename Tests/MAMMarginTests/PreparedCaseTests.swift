@@ -37,6 +37,19 @@ struct PreparedCaseTests {
         }
     }
 
+    @Test("surface figures alone: the same surface statistics as all figures, and no coverage or shells")
+    func surfaceOnly() throws {
+        let (input, settings) = Self.phantom()
+        let prepared = try MarginEngine.prepare(input, settings: settings)
+        let shift = Self.shift(SIMD3(0.7, -0.4, 1.1))
+        let all = prepared.measure(preToPost: shift).tumours[0]
+        let surface = prepared.measure(preToPost: shift, figures: .surface).tumours[0]
+        #expect(surface.surface == all.surface && surface.surfaceWithoutCapsule == all.surfaceWithoutCapsule)
+        #expect(surface.minimalMarginMM == all.minimalMarginMM && surface.capsuleExcludedSurfaceFraction == all.capsuleExcludedSurfaceFraction)
+        #expect(surface.fractionInsideAblation == nil && surface.residualVolumeML == nil && surface.shells.isEmpty)
+        #expect(all.fractionInsideAblation != nil && all.shells.count == settings.shellWidthsMM.count)
+    }
+
     @Test("a known shift moves the MAM by its analytic amount", arguments: [SIMD3<Double>(0, 0, 0), SIMD3(-2, 0, 0), SIMD3(0, 1.5, 1)])
     func knownShift(_ t: SIMD3<Double>) throws {
         let (input, settings) = Self.phantom()
