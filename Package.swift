@@ -35,7 +35,8 @@ let package = Package(
         ),
 
         // MARK: The library, in layers: each module imports only modules listed above it
-        // (scripts/check-layers keeps it so). Stages are numbered in the order a case runs.
+        // (scripts/check-layers keeps it so). Stages are numbered as in README: the order in
+        // which a case runs them.
 
         // Foundations: volumes, world geometry, affines, resampling, parallel helpers.
         .target(name: "MAMCore"),
@@ -46,16 +47,16 @@ let package = Package(
         .target(name: "MAMNumerics", dependencies: ["_CGSL"]),
         // Percentiles, intraclass correlation, Bland-Altman, Cohen's kappa.
         .target(name: "MAMStatistics", dependencies: ["MAMNumerics"]),
-        // Geometry of masks: exact distance transforms, k-d trees, sub-voxel surfaces, the
-        // signed distance to them, connected components.
+        // Stage 3, geometry of masks: exact distance transforms, k-d trees, sub-voxel surfaces,
+        // the signed distance to them, connected components.
         .target(name: "MAMSurface", dependencies: ["MAMCore"]),
         // Stage 2, registration: estimating the pre-to-post transform (rigid ICP of the livers)
         // and its verdict.
         .target(name: "MAMRegistration", dependencies: ["MAMCore", "MAMSurface", "MAMNumerics", "MAMStatistics"]),
-        // Stage 3, margins: a case prepared once (surfaces, distance fields, shells), measured
+        // Stage 4, margins: a case prepared once (surfaces, distance fields, shells), measured
         // under any transform; margin maps.
         .target(name: "MAMMargin", dependencies: ["MAMCore", "MAMSurface", "MAMStatistics"]),
-        // Observer agreement between two segmentations (overlap, surface distances).
+        // Stage 5, observer agreement between two segmentations (overlap, surface distances).
         .target(name: "MAMAgreement", dependencies: ["MAMCore", "MAMSurface", "MAMStatistics"]),
         // One case end to end: analysis protocols, the stages in order, the JSON report; one
         // agreement pair.
@@ -66,7 +67,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        // Many cases: cohort discovery, the batch runner, the cohort tables, the agreement study.
+        // Stage 6, many cases: cohort discovery, the batch runner, the cohort tables, the
+        // agreement study.
         .target(name: "MAMCohort", dependencies: ["MAMCore", "MAMImageIO", "MAMStatistics", "MAMAgreement", "MAMCase"]),
 
         // MARK: Phantoms with known answers (tests, benchmarks, SampleCases/)
