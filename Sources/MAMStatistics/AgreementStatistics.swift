@@ -42,7 +42,7 @@ public struct IntraclassCorrelation: Sendable, Equatable, Codable {
         let f0 = bms / ems
         let fl = f0 / f(1 - alpha / 2, nd - 1, (nd - 1) * (kd - 1))
         let fu = f0 * f(1 - alpha / 2, (nd - 1) * (kd - 1), nd - 1)
-        icc31 = Estimate(value: icc3, lower: (fl - 1) / (fl + kd - 1), upper: (fu - 1) / (fu + kd - 1))
+        icc31 = Estimate(value: icc3, lower: Self.defined((fl - 1) / (fl + kd - 1)), upper: Self.defined((fu - 1) / (fu + kd - 1)))
 
         // ICC(2,1) and its interval with Satterthwaite's degrees of freedom.
         let icc2 = (bms - ems) / (bms + (kd - 1) * ems + kd * (jms - ems) / nd)
@@ -55,14 +55,18 @@ public struct IntraclassCorrelation: Sendable, Equatable, Codable {
             let fStar = f(1 - alpha / 2, nd - 1, v)
             let fStarStar = f(1 - alpha / 2, v, nd - 1)
             let common = kd * jms + (kd * nd - kd - nd) * ems
-            estimate2.lower = nd * (bms - fStar * ems) / (fStar * common + nd * bms)
-            estimate2.upper = nd * (fStarStar * bms - ems) / (common + nd * fStarStar * bms)
+            estimate2.lower = Self.defined(nd * (bms - fStar * ems) / (fStar * common + nd * bms))
+            estimate2.upper = Self.defined(nd * (fStarStar * bms - ems) / (common + nd * fStarStar * bms))
         }
         icc21 = estimate2
         targets = n
         raters = k
         self.confidence = confidence
     }
+
+    /// A bound, or nil where its formula is undefined (an F quantile that GSL cannot give for
+    /// Satterthwaite's degrees of freedom below 1, say): null in reports, never NaN.
+    static func defined(_ bound: Double) -> Double? { bound.isFinite ? bound : nil }
 }
 
 /// Bland-Altman agreement of paired measurements: bias (mean of B - A) and the 95% limits of

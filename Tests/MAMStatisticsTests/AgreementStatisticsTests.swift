@@ -38,6 +38,18 @@ struct AgreementStatisticsTests {
         }
     }
 
+    @Test("three discordant pairs: every bound finite or null, never NaN (0.6.0 wrote no report: NaN cannot be encoded)")
+    func discordant() throws {
+        // The smallest MAMs of three sample cases against another case's (scripts/equivalence's
+        // first draft): ICC(2,1) is negative and its Satterthwaite interval undefined.
+        let icc = try #require(IntraclassCorrelation([[4.81, -1.98], [1.97, 4.81], [3.11, -1.98]]))
+        for bound in [icc.icc21.lower, icc.icc21.upper, icc.icc31.lower, icc.icc31.upper] {
+            #expect(bound.map(\.isFinite) ?? true, "bound \(String(describing: bound))")
+        }
+        #expect(icc.icc21.value.isFinite && icc.icc31.value.isFinite)
+        _ = try JSONEncoder().encode(icc)
+    }
+
     @Test("Bland-Altman: bias and limits by hand")
     func blandAltman() throws {
         // Differences 0.5, 0, 0.5, 0.5: mean 0.375, SD sqrt((3 * 0.125^2 + 0.375^2) / 3) = 0.25.
