@@ -63,13 +63,13 @@ let package = Package(
         .target(
             name: "MAMCase",
             dependencies: [
-                "MAMCore", "MAMImageIO", "MAMSurface", "MAMRegistration", "MAMMargin", "MAMAgreement", "_COpenSSL",
+                "MAMCore", "MAMImageIO", "MAMRegistration", "MAMMargin", "MAMAgreement", "_COpenSSL",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
         // Stage 6, many cases: cohort discovery, the batch runner, the cohort tables, the
         // agreement study.
-        .target(name: "MAMCohort", dependencies: ["MAMCore", "MAMImageIO", "MAMStatistics", "MAMAgreement", "MAMCase"]),
+        .target(name: "MAMCohort", dependencies: ["MAMImageIO", "MAMStatistics", "MAMCase"]),
 
         // MARK: Phantoms with known answers (tests, benchmarks, SampleCases/)
 
@@ -81,14 +81,14 @@ let package = Package(
         .executableTarget(
             name: "mam-quantify",
             dependencies: [
-                "MAMCore", "MAMImageIO", "MAMCase", "MAMCohort",
+                "MAMImageIO", "MAMCase", "MAMCohort",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "mam-phantoms",
             dependencies: [
-                "MAMCore", "MAMImageIO", "MAMPhantoms",
+                "MAMImageIO", "MAMPhantoms",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -2,7 +2,6 @@ public import Foundation
 import MAMAgreement
 import MAMCore
 import MAMImageIO
-import MAMRegistration
 
 /// The JSON report of `mam-quantify agreement A B` (Docs/agreement.md; schema
 /// Docs/agreement.schema.json): per label, overlap, volumes and surface distances.

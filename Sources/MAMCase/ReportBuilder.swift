@@ -1,7 +1,6 @@
 import Foundation
 import MAMCore
 import MAMMargin
-import MAMImageIO
 import MAMRegistration
 
 /// Turns a case's results into its report. Figures are rounded to what they can mean

@@ -1,7 +1,6 @@
 import Foundation
 import MAMImageIO
 public import MAMCase
-import MAMAgreement
 public import MAMStatistics
 
 /// One pair of a cohort agreement analysis: two observers' (or sessions') segmentations of

@@ -1,5 +1,4 @@
 import Foundation
-import MAMCase
 public import MAMStatistics
 
 /// The pictures of a cohort agreement analysis, as SVG (opens in any browser, scales for a paper).

@@ -1,6 +1,5 @@
 import Foundation
 public import MAMCase
-import MAMCore
 import MAMImageIO
 
 /// What a failed case leaves in its output folder instead of a report (`error.json`).

@@ -32,8 +32,7 @@ public struct NIfTIReader: Sendable {
         func fail(_ problem: ImageIOError.Problem) -> ImageIOError { ImageIOError(path: path, problem: problem) }
 
         try ImageReaders.checkFile(path)
-        let lower = path.lowercased()
-        guard lower.hasSuffix(".nii") || lower.hasSuffix(".nii.gz") else { throw fail(.unsupportedFileName) }
+        guard reads(path) else { throw fail(.unsupportedFileName) }
         let sniffed = try HeaderSniff(path: path)
 
         guard let nim = nifti_image_read(path, 0) else {

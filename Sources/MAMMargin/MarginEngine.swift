@@ -404,8 +404,6 @@ final class AblationZone: Sendable {
 /// for each sample, the neighbours and weights that average margins over the surface.
 final class TumourSurface: Sendable {
     let surface: SubvoxelSurface
-    /// Width of the averaging Gaussian: the largest voxel spacing of the pre grid.
-    let sigmaMM: Double
     /// The neighbours of sample i are `neighbours[start[i]..<start[i + 1]]`, with their
     /// weights `weights[...]` (Gaussian of the distance times the neighbour's area).
     private let start: [Int]
@@ -414,10 +412,10 @@ final class TumourSurface: Sendable {
 
     init(mask: Mask) {
         let surface = SubvoxelSurface(mask: mask)
-        let sigma = mask.geometry.spacing.max()
         self.surface = surface
-        sigmaMM = sigma
-        // The points within 2 sigma of each sample, in the k-d tree's order, with their weights.
+        // The points within 2 sigma of each sample, in the k-d tree's order, with their weights;
+        // sigma, the width of the averaging Gaussian, is the largest voxel spacing of the grid.
+        let sigma = mask.geometry.spacing.max()
         let tree = KDTree(surface.samples)
         let s2 = 2 * sigma * sigma
         let reach = 2 * sigma

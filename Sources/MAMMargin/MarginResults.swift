@@ -146,8 +146,8 @@ public struct MarginAnalysis: Sendable {
             box = IndexBox(post.size)
         } else {
             for t in tumourSurfaces {
-                for p in t.surface.samples.map(preToPost.apply) {
-                    let i = post.index(atWorld: p)
+                for p in t.surface.samples {
+                    let i = post.index(atWorld: preToPost.apply(p))
                     let lo = SIMD3(Int(i.x.rounded(.down)), Int(i.y.rounded(.down)), Int(i.z.rounded(.down)))
                     box = box.union(IndexBox(lower: lo, upper: lo &+ 2))
                 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import MAMAgreement
-import MAMCore
 import MAMImageIO
 import MAMPhantoms
 

@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
 import MAMSurface
-import MAMCore
-import MAMImageIO
 import MAMPhantoms
 
 struct EDTBench: ParsableCommand {

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import MAMCore
-import MAMImageIO
 import MAMMargin
 import MAMPhantoms
 import MAMSurface

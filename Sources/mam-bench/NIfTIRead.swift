@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 internal import _CNIfTI
-import MAMCore
 import MAMImageIO
 
 struct NIfTIRead: ParsableCommand {

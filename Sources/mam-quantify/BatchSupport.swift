@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-import MAMCase
 import MAMCohort
 
 /// A batch worker ends when the batch that started it is gone (killed with SIGKILL, say):

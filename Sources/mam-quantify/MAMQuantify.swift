@@ -1,9 +1,7 @@
 import ArgumentParser
 import Foundation
-import MAMCore
 import MAMImageIO
 import MAMCase
-import MAMCohort
 
 @main
 struct MAMQuantify: ParsableCommand {

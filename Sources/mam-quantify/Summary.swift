@@ -1,6 +1,5 @@
 import Foundation
 import MAMCase
-import MAMCohort
 
 /// The terminal summary of a report: per tumour the MAM, its category and the coverage; the
 /// registration verdict; where the files are.
