@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(name: "MAMCoreTests", dependencies: ["MAMCore", "MAMTestSupport"]),
         .testTarget(name: "MAMImageIOTests", dependencies: ["MAMImageIO", "MAMCore", "MAMSurface", "MAMPhantoms", "MAMTestSupport"]),
         .testTarget(name: "MAMNumericsTests", dependencies: ["MAMNumerics"]),
-        .testTarget(name: "MAMStatisticsTests", dependencies: ["MAMStatistics", "MAMTestSupport"]),
+        .testTarget(name: "MAMStatisticsTests", dependencies: ["MAMStatistics", "MAMCore", "MAMTestSupport"]),
         .testTarget(name: "MAMSurfaceTests", dependencies: ["MAMSurface", "MAMCore", "MAMImageIO", "MAMTestSupport"]),
         .testTarget(name: "MAMRegistrationTests", dependencies: ["MAMRegistration", "MAMCore", "MAMImageIO", "MAMPhantoms", "MAMTestSupport"]),
         .testTarget(name: "MAMMarginTests", dependencies: ["MAMMargin", "MAMSurface", "MAMCore", "MAMImageIO", "MAMPhantoms", "MAMTestSupport"]),

@@ -110,6 +110,17 @@ extension Matrix3 {
         return Matrix3(columns: identity[0] + s * skew[0] + c * square[0], identity[1] + s * skew[1] + c * square[1],
                        identity[2] + s * skew[2] + c * square[2])
     }
+
+    /// The rotation vector (axis times angle in radians) of a rotation matrix: the inverse of
+    /// `rotation(vector:)` for angles below 180 degrees.
+    public var rotationVector: SIMD3<Double> {
+        let cosine = min(1, max(-1, (self[0, 0] + self[1, 1] + self[2, 2] - 1) / 2))
+        let angle = acos(cosine)
+        let axis = SIMD3(self[2, 1] - self[1, 2], self[0, 2] - self[2, 0], self[1, 0] - self[0, 1])
+        let sine = sin(angle)
+        // Near 0 the axis part is 2 sin(angle) times the axis; angle / (2 sin) -> 1/2.
+        return sine > 1e-9 ? axis * (angle / (2 * sine)) : axis / 2
+    }
 }
 
 /// `x -> linear * x + translation`: a 4 x 4 homogeneous matrix whose last row is (0, 0, 0, 1).

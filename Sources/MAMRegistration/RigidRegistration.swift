@@ -19,8 +19,9 @@ public struct RegistrationSettings: Sendable, Equatable {
     public var maxVolumeRatio = 2.0
     /// A sample closer than this to the other surface counts as an inlier (quality measures).
     public var inlierDistanceMM = 3.0
-    /// Samples within this distance of the post grid's border are left out of the quality
-    /// measures (the field of view cuts the liver there).
+    /// Surface within this distance of where a scan's field of view cuts its liver (the grid's
+    /// border, or a slab face; see `FieldOfView`) is left out of the fit and of the quality
+    /// measures: it is the scan's edge, not anatomy.
     public var borderExclusionMM = 5.0
 
     public init() {}
@@ -62,6 +63,20 @@ public struct RegistrationResult: Sendable {
     public let verdict: RegistrationVerdict
     /// Why the verdict is `rejected` (one sentence each); empty when accepted.
     public let reasons: [String]
+    /// The surfaces the fit matched (field-of-view cuts left out), for local refinement.
+    public let surfaces: FittedSurfaces
+}
+
+/// The liver surfaces a registration matched, with the post scan's field of view.
+public struct FittedSurfaces: Sendable {
+    let source: SurfaceSample
+    let target: SurfaceSample
+    let tree: KDTree
+    let postField: FieldOfView
+    let settings: RegistrationSettings
+    /// Where each scan's field of view cut its liver (`FieldOfView.cutSides`).
+    public let preCutSides: [String]
+    public let postCutSides: [String]
 }
 
 public enum RegistrationError: Error, Equatable, CustomStringConvertible {
@@ -98,15 +113,20 @@ public enum RigidRegistration {
         let samples = concurrentMap([(preLiver, settings.sourceSpacingMM), (postLiver, settings.targetSpacingMM)]) {
             SurfaceSample(mask: $0.0, spacingMM: $0.1)
         }
-        let (source, target) = (samples[0], samples[1])
-        let icp = ICP(source: source, target: target, settings: settings)
+        // The field of view is not anatomy: samples near a cut are not fitted.
+        let preField = FieldOfView(mask: preLiver, marginMM: settings.borderExclusionMM)
+        let postField = FieldOfView(mask: postLiver, marginMM: settings.borderExclusionMM)
+        let (source, target) = (samples[0].filtered(preField.contains), samples[1].filtered(postField.contains))
+        guard source.points.count >= 6 else { throw RegistrationError.emptyLiver(which: "pre-ablation") }
+        guard target.points.count >= 6 else { throw RegistrationError.emptyLiver(which: "post-ablation") }
+        let icp = ICP(source: source, target: target, postField: postField, settings: settings)
 
         // Start: centroids aligned, and the rotation among the identity and the four
         // proper principal-axis alignments that fits best after a few iterations.
         // The trials use every fourth source sample and three iterations.
         let sparse = SurfaceSample(points: stride(from: 0, to: source.points.count, by: 4).map { source.points[$0] },
                                    normals: stride(from: 0, to: source.normals.count, by: 4).map { source.normals[$0] })
-        let trialICP = ICP(source: sparse, target: target, tree: icp.tree, settings: settings)
+        let trialICP = ICP(source: sparse, target: target, tree: icp.tree, postField: postField, settings: settings)
         var best: (transform: Affine3D, rms: Double)?
         for rotation in initialRotations(source.points, target.points) {
             let pc = centroid(source.points)
@@ -117,7 +137,7 @@ public enum RigidRegistration {
         let final = icp.run(from: best!.transform, iterations: settings.maxIterations)
         guard final.converged else { throw RegistrationError.didNotConverge(iterations: settings.maxIterations) }
 
-        let quality = icp.quality(final.transform, postGrid: postLiver.geometry, iterations: final.iterations,
+        let quality = icp.quality(final.transform, preField: preField, iterations: final.iterations,
                                   liverDice: dice(preLiver, postLiver, final.transform))
         var reasons: [String] = []
         if quality.liverDice < thresholds.minLiverDice {
@@ -135,7 +155,10 @@ public enum RigidRegistration {
             reasons.append(String(format: "inlier fraction %.2f is below %.2f", quality.inlierFraction, thresholds.minInlierFraction))
         }
         return RegistrationResult(preToPost: final.transform, quality: quality,
-                                  verdict: reasons.isEmpty ? .accepted : .rejected, reasons: reasons)
+                                  verdict: reasons.isEmpty ? .accepted : .rejected, reasons: reasons,
+                                  surfaces: FittedSurfaces(source: source, target: target, tree: icp.tree, postField: postField,
+                                                           settings: settings, preCutSides: preField.cutSides,
+                                                           postCutSides: postField.cutSides))
     }
 
     static func centroid(_ points: [SIMD3<Double>]) -> SIMD3<Double> {
@@ -190,8 +213,9 @@ public enum RigidRegistration {
 
 /// Trimmed point-to-plane ICP.
 ///
-/// Each iteration: every source sample, moved by the current transform, is paired with its
-/// nearest target sample (k-d tree) whose normal agrees within 60 degrees; the closest
+/// Source and target samples near a field-of-view cut are left out beforehand. Each iteration:
+/// every source sample, moved by the current transform into the post scan's trusted field of
+/// view, is paired with its nearest target sample (k-d tree) whose normal agrees within 60 degrees; the closest
 /// `trimFraction` of the pairs are kept; the rigid update (rotation vector w about the kept
 /// samples' centroid c, translation t) minimising the sum of squared point-to-plane residuals,
 /// linearised in the rotation as usual for point-to-plane ICP,
@@ -205,12 +229,14 @@ struct ICP {
     let source: SurfaceSample
     let target: SurfaceSample
     let tree: KDTree
+    let postField: FieldOfView
     let settings: RegistrationSettings
 
-    init(source: SurfaceSample, target: SurfaceSample, tree: KDTree? = nil, settings: RegistrationSettings) {
+    init(source: SurfaceSample, target: SurfaceSample, tree: KDTree? = nil, postField: FieldOfView, settings: RegistrationSettings) {
         self.source = source
         self.target = target
         self.settings = settings
+        self.postField = postField
         self.tree = tree ?? KDTree(target.points)
     }
 
@@ -227,7 +253,7 @@ struct ICP {
         let nearest = nearestIndices(moved, in: tree)
         return moved.indices.compactMap { i -> Pair? in
             let (j, d2) = nearest[i]
-            guard dot(normals[i], target.normals[j]) > 0.5 else { return nil }
+            guard dot(normals[i], target.normals[j]) > 0.5, postField.contains(moved[i]) else { return nil }
             return Pair(moved: moved[i], target: target.points[j], normal: target.normals[j], distance: d2.squareRoot())
         }
     }
@@ -285,18 +311,10 @@ struct ICP {
     }
 
     /// The quality measures of a final transform: surface distances, inliers and RMS over
-    /// samples inside the post grid (away from its border), with the run's iterations and Dice.
-    func quality(_ transform: Affine3D, postGrid: ImageGeometry, iterations: Int, liverDice: Double) -> RegistrationQuality {
-        let border = settings.borderExclusionMM
-        let h = postGrid.spacing
-        func insideField(_ p: SIMD3<Double>) -> Bool {
-            let i = postGrid.index(atWorld: p)
-            let s = postGrid.size
-            let margin = SIMD3(border / h.x, border / h.y, border / h.z)
-            return i.x >= margin.x && i.y >= margin.y && i.z >= margin.z
-                && i.x <= Double(s.x - 1) - margin.x && i.y <= Double(s.y - 1) - margin.y && i.z <= Double(s.z - 1) - margin.z
-        }
-        let kept = source.points.indices.filter { insideField(transform.apply(source.points[$0])) }
+    /// samples inside both scans' trusted fields of view, with the run's iterations and Dice.
+    func quality(_ transform: Affine3D, preField: FieldOfView, iterations: Int, liverDice: Double) -> RegistrationQuality {
+        let inverse = transform.inverse
+        let kept = source.points.indices.filter { postField.contains(transform.apply(source.points[$0])) }
         let moved = kept.map { transform.apply(source.points[$0]) }
         let movedNormals = kept.map { transform.linear * source.normals[$0] }
         let movedTree = KDTree(moved)
@@ -305,7 +323,7 @@ struct ICP {
         let forward = zip(moved, nearestIndices(moved, in: tree)).map { p, nearest in
             abs(dot(target.normals[nearest.index], p - target.points[nearest.index]))
         }
-        let inField = target.points.filter(insideField)
+        let inField = target.points.filter { preField.contains(inverse.apply($0)) }
         let backward = zip(inField, nearestIndices(inField, in: movedTree)).map { q, nearest in
             abs(dot(movedNormals[nearest.index], q - moved[nearest.index]))
         }

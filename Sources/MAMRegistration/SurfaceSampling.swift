@@ -12,6 +12,12 @@ public struct SurfaceSample: Sendable {
         self.normals = normals
     }
 
+    /// The samples at points where `keep` holds.
+    public func filtered(_ keep: (SIMD3<Double>) -> Bool) -> SurfaceSample {
+        let indices = points.indices.filter { keep(points[$0]) }
+        return SurfaceSample(points: indices.map { points[$0] }, normals: indices.map { normals[$0] })
+    }
+
     /// The crossings of the mask's boundary (midpoints of segments between neighbouring voxel
     /// centres of different value), thinned to one per cube of `spacingMM` (the first in scan
     /// order, so the result is deterministic). Normals: the smallest principal axis of the

@@ -1,5 +1,6 @@
 import Foundation
 import MAMCase
+import MAMCore
 import MAMTestSupport
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import MAMStatistics
+import MAMCore
 import MAMTestSupport
 import Testing
 

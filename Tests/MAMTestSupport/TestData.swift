@@ -2,21 +2,6 @@ import Foundation
 public import MAMCore
 public import MAMImageIO
 
-/// SplitMix64: a small deterministic generator, so every test run sees the same data.
-public struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 public enum TestVolumes {
     /// `affine` with every element rounded to float32, so that a NIfTI-1 header (which stores
     /// srow as float32) holds it exactly.
