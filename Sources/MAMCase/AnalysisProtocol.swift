@@ -39,6 +39,17 @@ public struct AnalysisProtocol: Sendable, Equatable {
         }
     }
 
+    /// How the whole-liver fit is refined around each tumour (Docs/registration.md).
+    public struct LocalRegistration: Sendable, Equatable {
+        public var settings = LocalRefinementSettings()
+        /// Measure each tumour's margins with its local fit (else with the whole-liver fit).
+        public var useForMargins = true
+        /// Warn when the local and whole-liver fits place the tumour centre further apart.
+        public var warningMM = 1.0
+
+        public init() {}
+    }
+
     /// File-name patterns of a case's files in its folder (batch mode), shell style (`*`, `?`).
     public struct FilePatterns: Sendable, Equatable {
         public var pre: String
@@ -59,7 +70,11 @@ public struct AnalysisProtocol: Sendable, Equatable {
     /// False when the protocol's masks are co-registered already (`method: none`).
     public var registers: Bool
     public var registration: RegistrationSettings
+    /// The fit refined around each tumour; nil for none (`local_refinement.sigma_mm: null`).
+    public var localRegistration: LocalRegistration?
     public var acceptance: RegistrationThresholds
+    /// A 95% interval and threshold probabilities for each MAM (`margin.uncertainty`).
+    public var estimatesUncertainty: Bool
     public var marginMaps: MarginMapExtent
     public var writesTransform: Bool
     public var files: FilePatterns

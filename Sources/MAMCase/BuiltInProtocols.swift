@@ -40,7 +40,7 @@ extension AnalysisProtocol {
         # Every key is required; unknown keys and bad values are refused with the line and the reason.
         # Lengths are in millimetres (keys ending in _mm). Docs/protocols.md explains each key.
         name: iamcomplete
-        version: "1"
+        version: "2"
         description: Rigid liver registration (ICP); margin target 5 mm; categories < 0, 0 to < 5, >= 5 mm.
 
         labels:
@@ -63,6 +63,7 @@ extension AnalysisProtocol {
           capsule_exclusion_mm: null    # e.g. 2: also report margins without the surface within 2 mm of the capsule
           fill_ablation_holes: true     # gas or a closed needle track inside the zone counts as ablated
           histogram_bin_mm: 1
+          uncertainty: true             # a 95% interval of each MAM and P(MAM >= target) (Docs/uncertainty.md)
 
         registration:
           method: rigid-icp             # rigid-icp, or none when the masks are co-registered already
@@ -74,7 +75,11 @@ extension AnalysisProtocol {
           tolerance_mm: 0.001           # stop when an iteration moves the surface less than this
           max_liver_volume_ratio: 2     # livers differing by more than this factor are not matched
           inlier_distance_mm: 3
-          border_exclusion_mm: 5        # surface this close to the post scan's edge is left out of the quality figures
+          border_exclusion_mm: 5        # surface this close to where a scan's field of view cuts the liver is neither fitted nor measured
+          local_refinement:             # a rigid fit of the liver surface near each tumour (Docs/registration.md)
+            sigma_mm: 30                # width of the Gaussian weighting surface by its distance to the tumour; null: no local fit
+            use_for_margins: true       # measure each tumour's margins with its local fit (false: the whole-liver fit)
+            warning_mm: 1               # warn when the two fits place the tumour centre further apart than this
           acceptance:                   # the registration is rejected unless all four hold
             min_liver_dice: 0.85
             max_mean_surface_distance_mm: 2
@@ -104,7 +109,7 @@ extension AnalysisProtocol {
         # Every key is required; unknown keys and bad values are refused with the line and the reason.
         # Lengths are in millimetres (keys ending in _mm). Docs/protocols.md explains each key.
         name: prometheus
-        version: "1"
+        version: "2"
         description: Rigid liver registration (ICP); margin target 2 mm; categories < 0, 0 to < 2, 2 to < 5, >= 5 mm.
 
         labels:
@@ -127,6 +132,7 @@ extension AnalysisProtocol {
           capsule_exclusion_mm: null    # e.g. 2: also report margins without the surface within 2 mm of the capsule
           fill_ablation_holes: true     # gas or a closed needle track inside the zone counts as ablated
           histogram_bin_mm: 1
+          uncertainty: true             # a 95% interval of each MAM and P(MAM >= target) (Docs/uncertainty.md)
 
         registration:
           method: rigid-icp             # rigid-icp, or none when the masks are co-registered already
@@ -138,7 +144,11 @@ extension AnalysisProtocol {
           tolerance_mm: 0.001           # stop when an iteration moves the surface less than this
           max_liver_volume_ratio: 2     # livers differing by more than this factor are not matched
           inlier_distance_mm: 3
-          border_exclusion_mm: 5        # surface this close to the post scan's edge is left out of the quality figures
+          border_exclusion_mm: 5        # surface this close to where a scan's field of view cuts the liver is neither fitted nor measured
+          local_refinement:             # a rigid fit of the liver surface near each tumour (Docs/registration.md)
+            sigma_mm: 30                # width of the Gaussian weighting surface by its distance to the tumour; null: no local fit
+            use_for_margins: true       # measure each tumour's margins with its local fit (false: the whole-liver fit)
+            warning_mm: 1               # warn when the two fits place the tumour centre further apart than this
           acceptance:                   # the registration is rejected unless all four hold
             min_liver_dice: 0.85
             max_mean_surface_distance_mm: 2

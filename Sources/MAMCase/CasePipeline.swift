@@ -108,18 +108,31 @@ public enum CasePipeline {
         }
         let registrationSeconds = clock.lap()
 
-        // Measure.
-        let analysis: MarginAnalysis
+        // Prepare the margin engine: everything that does not depend on the transform.
+        let prepared: PreparedCase
         do {
-            analysis = try MarginEngine.analyse(
-                MarginCase(tumours: tumours.map(\.mask), ablationZone: masks.zone, preLiver: masks.preLiver, preToPost: preToPost),
-                settings: proto.margin)
+            prepared = try MarginEngine.prepare(
+                MarginCase(tumours: tumours.map(\.mask), ablationZone: masks.zone, preLiver: masks.preLiver), settings: proto.margin)
         } catch let error as MarginError {
             throw PipelineError.input("\(loaded.preFile), \(loaded.postFile): \(error)")
         } catch {
             throw PipelineError(stage: .margin, kind: .internalFailure, message: "margin engine: \(error)")
         }
-        let marginSeconds = clock.lap()
+        var marginSeconds = clock.lap()
+
+        // Per tumour: the fit refined around it, and the others its uncertainty varies over.
+        let fits = TumourFits(registration: registration, local: proto.localRegistration, given: preToPost,
+                              centroids: prepared.tumourCentroidsPre)
+        let localSeconds = clock.lap()
+
+        // Measure each tumour with the transform the protocol names.
+        let analysis = prepared.measure(perTumour: fits.used)
+        let other = fits.local.isEmpty ? nil : prepared.measure(perTumour: fits.other, figures: .surface)
+        marginSeconds += clock.lap()
+
+        let uncertainties: [MarginUncertainty?] = proto.estimatesUncertainty
+            ? analysis.tumours.indices.map { fits.uncertainty(prepared, tumour: $0) } : analysis.tumours.map { _ in nil }
+        let uncertaintySeconds = clock.lap()
 
         let maps: MarginMaps? = proto.marginMaps == .none ? nil : analysis.marginMaps(wholeGrid: proto.marginMaps == .wholeGrid)
         let mapsSeconds = clock.lap()
@@ -127,8 +140,13 @@ public enum CasePipeline {
         let report = ReportBuilder(request: request, loaded: loaded, masks: masks).report(
             analysis: analysis, labels: tumours.map(\.label), method: method, registration: registration,
             preToPost: preToPost, writesMaps: maps != nil,
+            atTumours: analysis.tumours.indices.map { n in
+                TumourFindings(fits: fits, tumour: n, usedMAM: analysis.tumours[n].minimalMarginMM,
+                               otherMAM: other?.tumours[n].minimalMarginMM, uncertainty: uncertainties[n])
+            },
             timings: CaseReport.Timings(readSeconds: readSeconds, registrationSeconds: registrationSeconds,
-                                        marginSeconds: marginSeconds, mapsSeconds: mapsSeconds, totalSeconds: 0))
+                                        localRefinementSeconds: localSeconds, marginSeconds: ReportBuilder.rounded(marginSeconds, 3),
+                                        uncertaintySeconds: uncertaintySeconds, mapsSeconds: mapsSeconds, totalSeconds: 0))
         return CaseResult(report: report, maps: maps, preToPost: preToPost, started: started)
     }
 

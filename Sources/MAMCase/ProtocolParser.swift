@@ -73,7 +73,7 @@ extension AnalysisProtocol {
 
         let m = try reader.mapping(top, "margin", keys: ["target_mm", "category_cutoffs_mm", "shells_mm",
                                                           "capsule_exclusion_mm", "fill_ablation_holes",
-                                                          "histogram_bin_mm"])
+                                                          "histogram_bin_mm"], optional: ["uncertainty"])
         margin = MarginSettings()
         margin.targetMarginMM = try reader.number(m, "margin.target_mm", atLeast: 0)
         margin.categoryCutoffsMM = try reader.numbers(m, "margin.category_cutoffs_mm", ascending: true)
@@ -81,11 +81,13 @@ extension AnalysisProtocol {
         margin.capsuleExclusionMM = try reader.optionalNumber(m, "margin.capsule_exclusion_mm", above: 0)
         margin.fillAblationHoles = try reader.bool(m, "margin.fill_ablation_holes")
         margin.histogramBinMM = try reader.number(m, "margin.histogram_bin_mm", above: 0)
+        estimatesUncertainty = m["uncertainty"] == nil ? true : try reader.bool(m, "margin.uncertainty")
 
         let r = try reader.mapping(top, "registration", keys: ["method", "surface_sampling_mm", "trim_fraction",
                                                                 "max_iterations", "tolerance_mm",
                                                                 "max_liver_volume_ratio", "inlier_distance_mm",
-                                                                "border_exclusion_mm", "acceptance"])
+                                                                "border_exclusion_mm", "acceptance"],
+                                   optional: ["local_refinement"])
         let method: RegistrationMethod = try reader.choice(r, "registration.method", among: [.rigidICP, .none])
         registers = method == .rigidICP
         registration = RegistrationSettings()
@@ -98,6 +100,17 @@ extension AnalysisProtocol {
         registration.maxVolumeRatio = try reader.number(r, "registration.max_liver_volume_ratio", atLeast: 1)
         registration.inlierDistanceMM = try reader.number(r, "registration.inlier_distance_mm", above: 0)
         registration.borderExclusionMM = try reader.number(r, "registration.border_exclusion_mm", atLeast: 0)
+        localRegistration = LocalRegistration()
+        if r["local_refinement"] != nil {
+            let l = try reader.mapping(r, "registration.local_refinement", keys: ["sigma_mm", "use_for_margins", "warning_mm"])
+            if let sigma = try reader.optionalNumber(l, "registration.local_refinement.sigma_mm", above: 0) {
+                localRegistration!.settings.sigmaMM = sigma
+                localRegistration!.useForMargins = try reader.bool(l, "registration.local_refinement.use_for_margins")
+                localRegistration!.warningMM = try reader.number(l, "registration.local_refinement.warning_mm", atLeast: 0)
+            } else {
+                localRegistration = nil
+            }
+        }
         let a = try reader.mapping(r, "registration.acceptance", keys: ["min_liver_dice", "max_mean_surface_distance_mm",
                                                                        "max_surface_distance_95_mm", "min_inlier_fraction"])
         acceptance = RegistrationThresholds()
@@ -141,18 +154,20 @@ struct ProtocolReader {
 
     /// The mapping at `key` of `parent` (or the root when `parent` is nil), checked to hold
     /// exactly `keys`.
-    func mapping(_ parent: Entries, _ key: String, keys: [String]) throws(ProtocolError) -> Entries {
-        try mapping(try value(parent, key), key, keys: keys)
+    func mapping(_ parent: Entries, _ key: String, keys: [String], optional: [String] = []) throws(ProtocolError) -> Entries {
+        try mapping(try value(parent, key), key, keys: keys, optional: optional)
     }
 
-    func mapping(_ node: Node, _ key: String, keys: [String]) throws(ProtocolError) -> Entries {
+    /// `keys` must all be present; `optional` ones may be (keys added after protocols were
+    /// first written, whose absence means their documented default).
+    func mapping(_ node: Node, _ key: String, keys: [String], optional: [String] = []) throws(ProtocolError) -> Entries {
         guard let mapping = node.mapping else { throw error(node, key, "expected a mapping of keys to values") }
         var entries: Entries = [:]
         for (k, v) in mapping {
             guard let name = k.string, k.scalar != nil else { throw error(k, key, "keys must be plain words") }
             let path = key.isEmpty ? name : key + "." + name
-            guard keys.contains(name) else {
-                throw error(k, path, "unknown key (known here: \(keys.joined(separator: ", ")))")
+            guard keys.contains(name) || optional.contains(name) else {
+                throw error(k, path, "unknown key (known here: \((keys + optional).joined(separator: ", ")))")
             }
             entries[name] = (v, k.mark?.line)
         }

@@ -8,7 +8,7 @@ import MAMImageIO
 /// on purpose: the report is a versioned format that must not change when a library type does.
 public struct CaseReport: Codable, Sendable, Equatable {
     /// Changes when a key is added (minor) or changed or removed (major).
-    public static let currentSchemaVersion = "1.0.0"
+    public static let currentSchemaVersion = "1.1.0"
 
     public var schemaVersion: String
     public var tool: Tool
@@ -93,10 +93,19 @@ public struct CaseReport: Codable, Sendable, Equatable {
         @Null public var acceptance: Acceptance?
         /// Null when no ICP ran.
         @Null public var quality: Quality?
+        /// Where each scan's field of view cut its liver (left out of the fit and the quality
+        /// figures); null when no ICP ran.
+        @Null public var fieldOfViewCuts: FieldOfViewCuts?
         /// accepted, rejected, or not-assessed (no ICP ran).
         public var verdict: String
         /// Why the verdict is rejected or not-assessed, one sentence each.
         public var reasons: [String]
+    }
+
+    public struct FieldOfViewCuts: Codable, Sendable, Equatable {
+        /// Cut sides of the bounding box in voxel-index axes, e.g. "+z" (the last slices).
+        public var pre: [String]
+        public var post: [String]
     }
 
     public struct Parameters: Codable, Sendable, Equatable {
@@ -108,6 +117,14 @@ public struct CaseReport: Codable, Sendable, Equatable {
         public var maxLiverVolumeRatio: Double
         public var inlierDistanceMM: Double
         public var borderExclusionMM: Double
+        /// The fit refined around each tumour; null when the protocol asks for none.
+        @Null public var localRefinement: LocalRefinement?
+    }
+
+    public struct LocalRefinement: Codable, Sendable, Equatable {
+        public var sigmaMM: Double
+        public var useForMargins: Bool
+        public var warningMM: Double
     }
 
     public struct Acceptance: Codable, Sendable, Equatable {
@@ -156,6 +173,41 @@ public struct CaseReport: Codable, Sendable, Equatable {
         @Null public var fractionInsideAblation: Double?
         @Null public var residualVolumeML: Double?
         public var shells: [Shell]
+        /// Which transform measured this tumour, and how the local and whole-liver fits differ here.
+        public var registrationAtTumour: TumourRegistration
+        /// Null when there is no margin or the protocol asks for none.
+        @Null public var uncertainty: Uncertainty?
+    }
+
+    public struct TumourRegistration: Codable, Sendable, Equatable {
+        /// local (the fit refined around this tumour), global (the whole-liver fit), or given
+        /// (no ICP ran: the transform file or the identity).
+        public var transformUsed: String
+        /// The local fit, 4 x 4, rows; null without one.
+        @Null public var localPreToPostMM: [[Double]]?
+        /// The MAM under each fit; null without a local fit or a margin.
+        @Null public var globalMinimalMarginMM: Double?
+        @Null public var localMinimalMarginMM: Double?
+        /// How far apart the two fits place the tumour centre (mm).
+        @Null public var localToGlobalDisplacementMM: Double?
+    }
+
+    public struct Uncertainty: Codable, Sendable, Equatable {
+        /// 95% interval of the MAM (2.5th and 97.5th percentiles of the draws), mm.
+        public var minimalMarginInterval95MM: [Double]
+        /// P(MAM >= the protocol's target) and P(MAM >= 0 mm).
+        public var probabilityMeetsTarget: Double
+        public var probabilityAtLeastZero: Double
+        /// True when the interval holds a category cut-off: the category could be another.
+        public var categoryUncertain: Bool
+        /// RMS displacement (mm) of the tumour centre over the draws: the registration part.
+        public var registrationSpreadMM: Double
+        /// Standard deviation (mm) of the masks' boundary part.
+        public var boundarySDMM: Double
+        /// False when no ICP ran: the interval holds the boundary part and a floor only.
+        public var includesRegistration: Bool
+        /// Monte-Carlo draws behind the figures.
+        public var draws: Int
     }
 
     public struct Category: Codable, Sendable, Equatable {
@@ -204,7 +256,10 @@ public struct CaseReport: Codable, Sendable, Equatable {
     public struct Timings: Codable, Sendable, Equatable {
         public var readSeconds: Double
         public var registrationSeconds: Double
+        /// Local fits around the tumours (and the alternatives the uncertainty varies over).
+        public var localRefinementSeconds: Double
         public var marginSeconds: Double
+        public var uncertaintySeconds: Double
         public var mapsSeconds: Double
         public var totalSeconds: Double
     }

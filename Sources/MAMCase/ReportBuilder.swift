@@ -23,7 +23,8 @@ struct ReportBuilder {
     static func matrix(_ a: Affine3D, _ digits: Int) -> [[Double]] { a.matrix4x4.map { $0.map { rounded($0, digits) } } }
 
     func report(analysis: MarginAnalysis, labels: [Int?], method: RegistrationMethod, registration: RegistrationResult?,
-                preToPost: Affine3D, writesMaps: Bool, timings: CaseReport.Timings) -> CaseReport {
+                preToPost: Affine3D, writesMaps: Bool, atTumours findings: [TumourFindings],
+                timings: CaseReport.Timings) -> CaseReport {
         let proto = request.analysisProtocol
         var warnings: [String] = []
         let rejected = registration?.verdict == .rejected
@@ -34,9 +35,25 @@ struct ReportBuilder {
             warnings.append("no pre-ablation liver mask: the peri-tumoural shells are not restricted to the liver"
                 + (proto.margin.capsuleExclusionMM == nil ? "" : " and no capsule exclusion was made"))
         }
-        let tumours = zip(analysis.tumours, labels).map { tumour(from: $0.0, label: $0.1) }
+        let tumours = analysis.tumours.indices.map { tumour(from: analysis.tumours[$0], label: labels[$0], findings: findings[$0]) }
         for t in tumours where t.outcome != MarginOutcome.measured.rawValue {
             warnings.append("tumour \(t.number): \(t.message ?? t.outcome)")
+        }
+        if let local = proto.localRegistration {
+            for t in tumours {
+                guard let d = t.registrationAtTumour.localToGlobalDisplacementMM, d > local.warningMM else { continue }
+                var text = String(format: "tumour %d: the local and whole-liver fits place the tumour %.1f mm apart (more than %@ mm)",
+                                  t.number, d, formatMM(local.warningMM))
+                if let g = t.registrationAtTumour.globalMinimalMarginMM, let l = t.registrationAtTumour.localMinimalMarginMM {
+                    text += String(format: "; MAM %.2f mm with the local fit, %.2f mm with the whole-liver fit", l, g)
+                }
+                warnings.append(text + ": the liver deformed or was segmented differently near it; check the registration at the tumour")
+            }
+        }
+        for t in tumours {
+            guard let u = t.uncertainty, u.categoryUncertain else { continue }
+            warnings.append(String(format: "tumour %d: category uncertain: the MAM's 95%% interval %.2f to %.2f mm holds a category cut-off",
+                                   t.number, u.minimalMarginInterval95MM[0], u.minimalMarginInterval95MM[1]))
         }
         return CaseReport(
             schemaVersion: CaseReport.currentSchemaVersion,
@@ -91,7 +108,11 @@ struct ReportBuilder {
         section.parameters = .init(preSurfaceSamplingMM: s.sourceSpacingMM, postSurfaceSamplingMM: s.targetSpacingMM,
                                    trimFraction: s.trimFraction, maxIterations: s.maxIterations, toleranceMM: s.toleranceMM,
                                    maxLiverVolumeRatio: s.maxVolumeRatio, inlierDistanceMM: s.inlierDistanceMM,
-                                   borderExclusionMM: s.borderExclusionMM)
+                                   borderExclusionMM: s.borderExclusionMM,
+                                   localRefinement: proto.localRegistration.map {
+                                       .init(sigmaMM: $0.settings.sigmaMM, useForMargins: $0.useForMargins, warningMM: $0.warningMM)
+                                   })
+        section.fieldOfViewCuts = .init(pre: result.surfaces.preCutSides, post: result.surfaces.postCutSides)
         let a = proto.acceptance
         section.acceptance = .init(minLiverDice: a.minLiverDice, maxMeanSurfaceDistanceMM: a.maxMeanSurfaceDistanceMM,
                                    maxSurfaceDistance95MM: a.maxSurfaceDistance95MM, minInlierFraction: a.minInlierFraction)
@@ -104,9 +125,18 @@ struct ReportBuilder {
         return section
     }
 
-    func tumour(from t: TumourMargin, label: Int?) -> CaseReport.Tumour {
+    func tumour(from t: TumourMargin, label: Int?, findings f: TumourFindings) -> CaseReport.Tumour {
         let proto = request.analysisProtocol
         let minimum = t.minimalMarginMM.map(Self.mm)
+        let uncertainty = f.uncertainty.map { u in
+            CaseReport.Uncertainty(
+                minimalMarginInterval95MM: [Self.mm(u.lowerMM), Self.mm(u.upperMM)],
+                probabilityMeetsTarget: Self.rounded(u.probabilityAtLeastTarget, 3),
+                probabilityAtLeastZero: Self.rounded(u.probabilityAtLeastZero, 3),
+                categoryUncertain: proto.margin.category(ofMarginMM: u.lowerMM) != proto.margin.category(ofMarginMM: u.upperMM),
+                registrationSpreadMM: Self.mm(u.registrationSpreadMM), boundarySDMM: Self.mm(u.boundarySDMM),
+                includesRegistration: f.includesRegistration, draws: u.draws)
+        }
         return CaseReport.Tumour(
             number: t.number, label: label, outcome: Self.outcomeName(t.outcome), message: t.message,
             volumeML: Self.ml(t.volumeML), centroidPreMM: Self.point(t.centroidPreMM), centroidPostMM: Self.point(t.centroidPostMM),
@@ -122,7 +152,11 @@ struct ReportBuilder {
             surfaceWithoutCapsule: t.surfaceWithoutCapsule.map(Self.surface),
             fractionInsideAblation: t.fractionInsideAblation.map(Self.fraction),
             residualVolumeML: t.residualVolumeML.map(Self.ml),
-            shells: t.shells.map { .init(widthMM: $0.widthMM, volumeML: Self.ml($0.volumeML), fractionAblated: $0.fractionAblated.map(Self.fraction)) })
+            shells: t.shells.map { .init(widthMM: $0.widthMM, volumeML: Self.ml($0.volumeML), fractionAblated: $0.fractionAblated.map(Self.fraction)) },
+            registrationAtTumour: .init(transformUsed: f.transformUsed, localPreToPostMM: f.localPreToPost.map { Self.matrix($0, 9) },
+                                        globalMinimalMarginMM: f.globalMAM.map(Self.mm), localMinimalMarginMM: f.localMAM.map(Self.mm),
+                                        localToGlobalDisplacementMM: f.displacementMM.map(Self.mm)),
+            uncertainty: uncertainty)
     }
 
     static func outcomeName(_ outcome: MarginOutcome) -> String {

@@ -226,12 +226,22 @@ public final class PreparedCase: Sendable {
     /// re-evaluates under many transforms, at a fraction of the cost (coverage and shells
     /// test every tumour and shell voxel; Docs/benchmarks.md).
     public func measure(preToPost: Affine3D, figures: MarginFigures = .all) -> MarginAnalysis {
-        let measured = tumours.map {
-            MarginEngine.measure($0, under: preToPost, zone: zone, settings: settings, figures: figures)
+        measure(perTumour: [Affine3D](repeating: preToPost, count: tumours.count), figures: figures)
+    }
+
+    /// `measure` with each tumour mapped by its own transform (in `tumourCentroidsPre`'s
+    /// order): a fit refined around each tumour, say.
+    public func measure(perTumour transforms: [Affine3D], figures: MarginFigures = .all) -> MarginAnalysis {
+        precondition(transforms.count == tumours.count, "one transform per tumour")
+        let measured = zip(tumours, transforms).map {
+            MarginEngine.measure($0.0, under: $0.1, zone: zone, settings: settings, figures: figures)
         }
-        return MarginAnalysis(tumours: measured.map(\.0), surfaceMargins: measured.map(\.1), preToPost: preToPost,
+        return MarginAnalysis(tumours: measured.map(\.0), surfaceMargins: measured.map(\.1), transforms: transforms,
                               prepared: self)
     }
+
+    /// Each tumour's centroid (pre world, mm), in the order of the measured tumours.
+    public var tumourCentroidsPre: [SIMD3<Double>] { tumours.map(\.centroid) }
 }
 
 /// What the engine knows about a tumour before it looks at the ablation zone or the transform:
@@ -414,8 +424,9 @@ final class TumourSurface: Sendable {
         let surface = SubvoxelSurface(mask: mask)
         self.surface = surface
         // The points within 2 sigma of each sample, in the k-d tree's order, with their weights;
-        // sigma, the width of the averaging Gaussian, is the largest voxel spacing of the grid.
-        let sigma = mask.geometry.spacing.max()
+        // sigma, the width of the averaging Gaussian, is the largest voxel spacing of the grid
+        // the surface was fitted on (the native one for a resampled mask).
+        let sigma = surface.field.geometry.spacing.max()
         let tree = KDTree(surface.samples)
         let s2 = 2 * sigma * sigma
         let reach = 2 * sigma

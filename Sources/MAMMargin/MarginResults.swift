@@ -123,7 +123,8 @@ public struct MarginAnalysis: Sendable {
     /// Per tumour (same order), the margins of its surface samples; nil when no margin was
     /// measured (no ablation zone, or outside the post scan).
     public let surfaceMargins: [SurfaceMargins?]
-    public let preToPost: Affine3D
+    /// The pre-to-post transform each tumour was measured under.
+    public let transforms: [Affine3D]
     let prepared: PreparedCase
 
     /// Volume of the ablation zone (holes filled when the settings say so).
@@ -138,14 +139,14 @@ public struct MarginAnalysis: Sendable {
     /// sub-grid around the tumours (same spacing and orientation, so positions are identical).
     public func marginMaps(wholeGrid: Bool = false, marginVoxels: Int = 2) -> MarginMaps {
         let post = postGeometry
-        let inverse = preToPost.inverse
+        let inverses = transforms.map(\.inverse)
         let zone = prepared.zone
         let tumourSurfaces = prepared.tumours.map(\.surface)
         var box = IndexBox(lower: .zero, upper: .zero)
         if wholeGrid {
             box = IndexBox(post.size)
         } else {
-            for t in tumourSurfaces {
+            for (t, preToPost) in zip(tumourSurfaces, transforms) {
                 for p in t.surface.samples {
                     let i = post.index(atWorld: preToPost.apply(p))
                     let lo = SIMD3(Int(i.x.rounded(.down)), Int(i.y.rounded(.down)), Int(i.z.rounded(.down)))
@@ -167,8 +168,9 @@ public struct MarginAnalysis: Sendable {
                 for j in 0..<grid.size.y {
                     for i in 0..<grid.size.x {
                         let x = grid.world(atIndex: SIMD3(Double(i), Double(j), Double(k)))
-                        let p = inverse.apply(x)
-                        if tumourSurfaces.contains(where: { $0.contains(p) }) { inside.append((grid.size.linearIndex(i, j, k), x)) }
+                        if tumourSurfaces.indices.contains(where: { tumourSurfaces[$0].contains(inverses[$0].apply(x)) }) {
+                            inside.append((grid.size.linearIndex(i, j, k), x))
+                        }
                     }
                 }
             }

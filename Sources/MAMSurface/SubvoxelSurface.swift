@@ -41,8 +41,11 @@ public struct SubvoxelSurface: Sendable {
     public let field: Volume<Float>
 
     /// `mask` should be a crop whose border holds no voxel of the structure (grow the box by
-    /// a few voxels); a structure cut by the crop would get a surface along the cut.
-    public init(mask: Mask) {
+    /// a few voxels); a structure cut by the crop would get a surface along the cut. A mask
+    /// whose voxels repeat (resampled by nearest neighbour) is fitted on its native grid
+    /// (`atNativeResolution`), which `field` then has.
+    public init(mask resampled: Mask) {
+        let mask = resampled.atNativeResolution()
         let g = mask.geometry
         let field = Self.antialiased(mask, sigma: 1)
         self.field = field

@@ -20,7 +20,13 @@ enum Summary {
         for t in r.tumours {
             var line = String(format: "tumour %d (%.2f mL): ", t.number, t.volumeML)
             if let m = t.minimalMarginMM, let c = t.category {
-                line += "MAM \(mm(m)) [\(c.name)], target \(t.meetsTargetMargin == true ? "met" : "not met")"
+                line += "MAM \(mm(m))"
+                if let u = t.uncertainty {
+                    let i = u.minimalMarginInterval95MM
+                    line += String(format: " (95%%: %.2f to %.2f mm), P(>= %@) %.2f", i[0], i[1], mm(p.targetMarginMM), u.probabilityMeetsTarget)
+                }
+                line += " [\(c.name)\(t.uncertainty?.categoryUncertain == true ? ", category uncertain" : "")]"
+                line += ", target \(t.meetsTargetMargin == true ? "met" : "not met")"
                 if let f = t.fractionInsideAblation { line += String(format: "; %.1f%% of the tumour ablated", 100 * f) }
                 if let shell = t.shells.first, let f = shell.fractionAblated {
                     line += String(format: "; %@ shell %.1f%% ablated", mm(shell.widthMM), 100 * f)

@@ -26,7 +26,7 @@ struct AnalysisProtocolTests {
     @Test("every default of the iamcomplete protocol is pinned")
     func iamcompleteDefaults() {
         let p = Self.iamcomplete
-        #expect(p.name == "iamcomplete" && p.version == "1")
+        #expect(p.name == "iamcomplete" && p.version == "2")
         #expect(p.labels == .init(preLiver: [1], preTumour: [2], postLiver: [1], postAblationZone: [2]))
         #expect(p.tumours == .components)
         #expect(p.margin.targetMarginMM == 5 && p.margin.categoryCutoffsMM == [0, 5] && p.margin.shellWidthsMM == [5, 10])
@@ -35,6 +35,9 @@ struct AnalysisProtocolTests {
         let r = p.registration
         #expect(r.sourceSpacingMM == 2 && r.targetSpacingMM == 1.25 && r.trimFraction == 0.7 && r.maxIterations == 80)
         #expect(r.toleranceMM == 0.001 && r.maxVolumeRatio == 2 && r.inlierDistanceMM == 3 && r.borderExclusionMM == 5)
+        #expect(p.localRegistration?.settings.sigmaMM == 30 && p.localRegistration?.useForMargins == true
+                    && p.localRegistration?.warningMM == 1)
+        #expect(p.estimatesUncertainty)
         let a = p.acceptance
         #expect(a.minLiverDice == 0.85 && a.maxMeanSurfaceDistanceMM == 2 && a.maxSurfaceDistance95MM == 5 && a.minInlierFraction == 0.7)
         #expect(p.marginMaps == .tumourRegion && p.writesTransform)
@@ -91,6 +94,10 @@ struct AnalysisProtocolTests {
                 key: "registration.acceptance.min_liver_dice", reason: "must be at most 1, got 1.5"),
         Refusal(what: "missing key", line: "  histogram_bin_mm: 1\n", replacement: "", key: "margin.histogram_bin_mm",
                 reason: "missing key"),
+        Refusal(what: "negative local warning", line: "    warning_mm: 1 ", replacement: "    warning_mm: -1 ",
+                key: "registration.local_refinement.warning_mm", reason: "must be at least 0, got -1"),
+        Refusal(what: "uncertainty not yes/no", line: "  uncertainty: true ", replacement: "  uncertainty: often ",
+                key: "margin.uncertainty", reason: "expected true or false, got 'often'"),
         Refusal(what: "iterations not whole", line: "  max_iterations: 80", replacement: "  max_iterations: 80.5",
                 key: "registration.max_iterations", reason: "expected a whole number, got '80.5'"),
     ]
@@ -130,6 +137,17 @@ struct AnalysisProtocolTests {
         let p = try AnalysisProtocol(yaml: text, source: "edited.yaml")
         #expect(!p.registers && p.tumours == .labels && p.labels.preTumour == [2, 3, 4] && p.margin.capsuleExclusionMM == 2.5)
         #expect(p.sha256 == FileDigest.sha256(Data(text.utf8)) && p.sha256 != Self.iamcomplete.sha256)
+    }
+
+    @Test("protocols written before 0.7 (no local_refinement, no uncertainty keys) read with the documented defaults; sigma null turns the local fit off")
+    func older() throws {
+        let text = Self.edited("  uncertainty: true ", "").replacingOccurrences(
+            of: #"(?m)^  local_refinement:.*\n(    .*\n){3}"#, with: "", options: .regularExpression)
+        #expect(!text.contains("local_refinement") && !text.contains("uncertainty:"))
+        let p = try AnalysisProtocol(yaml: text, source: "old.yaml")
+        #expect(p.localRegistration == AnalysisProtocol.LocalRegistration() && p.estimatesUncertainty)
+        let off = try AnalysisProtocol(yaml: Self.edited("    sigma_mm: 30 ", "    sigma_mm: null "), source: "off.yaml")
+        #expect(off.localRegistration == nil)
     }
 }
 
