@@ -36,9 +36,11 @@ public enum CohortSummary {
     public static let jsonLinesName = "reports.jsonl"
 
     public static let columns = [
-        "case_id", "status", "tumour", "label", "mam_mm", "category", "meets_target", "tumour_volume_ml",
+        "case_id", "status", "tumour", "label", "mam_mm", "mam_low95_mm", "mam_high95_mm", "p_meets_target",
+        "p_at_least_zero", "category", "category_uncertain", "meets_target", "tumour_volume_ml",
         "fraction_inside_ablation", "residual_volume_ml", "first_shell_mm", "first_shell_fraction_ablated",
-        "ablation_volume_ml", "registration_method", "registration_verdict", "liver_dice", "margins_reliable",
+        "ablation_volume_ml", "registration_method", "registration_verdict", "liver_dice", "transform_used",
+        "local_global_shift_mm", "margins_reliable",
         "protocol", "protocol_sha256", "error_stage", "error_exit_status", "error_reason",
     ]
 
@@ -75,12 +77,16 @@ public enum CohortSummary {
         for (id, r) in results.reports {
             for t in r.tumours {
                 let shell = t.shells.first
+                let u = t.uncertainty
                 rows.append((id, [
                     id, r.status.rawValue, "\(t.number)", t.label.map(String.init) ?? "", number(t.minimalMarginMM),
-                    t.category?.name ?? "", t.meetsTargetMargin.map { $0 ? "true" : "false" } ?? "", number(t.volumeML),
+                    number(u?.minimalMarginInterval95MM[0]), number(u?.minimalMarginInterval95MM[1]),
+                    number(u?.probabilityMeetsTarget), number(u?.probabilityAtLeastZero),
+                    t.category?.name ?? "", boolean(u?.categoryUncertain), boolean(t.meetsTargetMargin), number(t.volumeML),
                     number(t.fractionInsideAblation), number(t.residualVolumeML), number(shell?.widthMM),
                     number(shell?.fractionAblated), number(r.ablationZone.volumeML), r.registration.method.rawValue,
-                    r.registration.verdict, number(r.registration.quality?.liverDice), r.marginsReliable ? "true" : "false",
+                    r.registration.verdict, number(r.registration.quality?.liverDice), t.registrationAtTumour.transformUsed,
+                    number(t.registrationAtTumour.localToGlobalDisplacementMM), r.marginsReliable ? "true" : "false",
                     r.analysisProtocol.name, r.analysisProtocol.sha256, "", "", "",
                 ]))
             }
@@ -108,6 +114,7 @@ public enum CohortSummary {
     }
 
     static func number(_ x: Double?) -> String { x.map { "\($0)" } ?? "" }
+    static func boolean(_ x: Bool?) -> String { x.map { $0 ? "true" : "false" } ?? "" }
 
     /// A CSV field, quoted when it holds a comma, a quote or a line break.
     static func csvField(_ s: String) -> String {
