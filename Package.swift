@@ -95,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "mam-bench",
             dependencies: [
-                "MAMCore", "MAMImageIO", "MAMSurface", "MAMMargin", "MAMPhantoms", "MAMRegistration", "MAMAgreement", "_CNIfTI",
+                "MAMCore", "MAMImageIO", "MAMSurface", "MAMMargin", "MAMPhantoms", "MAMRegistration", "MAMAgreement", "MAMCase", "_CNIfTI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -9,7 +9,7 @@ public struct UncertaintySettings: Sendable, Equatable {
     public var draws = 4000
     /// Scale of the registration spread: draws vary like the alternatives' deviations from
     /// the transform used, times this.
-    public var registrationScale = 1.0
+    public var registrationScale = 1.5
     /// Translation error (mm, standard deviation per axis) that remains when every plausible
     /// registration agrees.
     public var registrationFloorMM = 0.05
@@ -23,7 +23,8 @@ public struct UncertaintySettings: Sendable, Equatable {
 
 /// A margin's uncertainty: a 95% interval and the probabilities of reaching thresholds.
 public struct MarginUncertainty: Sendable, Equatable {
-    /// The 2.5th and 97.5th percentiles of the MAM over the draws.
+    /// The 2.5th and 97.5th percentiles of the MAM over the draws (reflected about the
+    /// measured MAM).
     public var lowerMM: Double
     public var upperMM: Double
     /// P(MAM >= the protocol's target) and P(MAM >= 0 mm).
@@ -135,6 +136,7 @@ extension PreparedCase {
                 for c in 0..<6 { x[c] += z * column[c] }
             }
             for c in 3..<6 { x[c] += settings.registrationFloorMM * normal() }
+
             centreShift += x[3] * x[3] + x[4] * x[4] + x[5] * x[5]
             perturbations[k] = x
             boundary[k] = boundarySD * normal()
@@ -156,6 +158,12 @@ extension PreparedCase {
             }
         }
         let target = self.settings.targetMarginMM
+        // The MAM is a minimum: any error of the transform tends to lower it, so the measured MAM
+        // sits below the truth by about as much as the draws sit below the measured one.
+        // Reflecting the draws about the measured MAM corrects for that (the basic bootstrap
+        // interval); a symmetric spread is left as it is.
+        let measured = margins[lowest]
+        mams = mams.map { 2 * measured - $0 }
         return MarginUncertainty(
             lowerMM: Percentiles.linear(mams, 0.025), upperMM: Percentiles.linear(mams, 0.975),
             probabilityAtLeastTarget: Double(mams.count(where: { $0 >= target })) / Double(mams.count),

@@ -62,7 +62,9 @@ public struct DeformedLiverCase: Sendable {
                 o.truncatedFraction = Double.random(in: 0.2...0.3, using: &g)
             }
             if kind >= 4 || Bool.random(using: &g) { o.segmenterPatches = Int.random(in: 4...10, using: &g) }
-            let spacings: [SIMD3<Double>] = [SIMD3(1.5, 1.5, 1.5), SIMD3(1.2, 1.2, 2.5), SIMD3(1.0, 1.0, 2.0), SIMD3(1.5, 1.5, 2.5)]
+            // CT-like grids: thin and thick slices, fine and coarse pixels.
+            let spacings: [SIMD3<Double>] = [SIMD3(0.8, 0.8, 1.0), SIMD3(0.8, 0.8, 2.5), SIMD3(1.0, 1.0, 1.0), SIMD3(1.5, 1.5, 1.5),
+                                             SIMD3(1.2, 1.2, 2.5)]
             o.preSpacing = spacings.randomElement(using: &g)!
             o.postSpacing = spacings.randomElement(using: &g)!
             return o
@@ -131,7 +133,7 @@ public struct DeformedLiverCase: Sendable {
         trueMarginMM = sphere.map { zoneRadius - length(deformation.forward(centre + radius * $0) - zoneCentre) }.min()!
 
         // Pre grid: the liver's box with 10 mm around it.
-        let (lo, hi) = liver.bounds
+        let (lo, hi) = liver.tightBounds
         let preGrid = Self.grid(lower: lo - 10, upper: hi + 10, spacing: options.preSpacing)
         var pre = Self.paint(preGrid) { p in liver.contains(p) ? (length(p - centre) <= radius ? 2 : 1) : 0 }
 
@@ -303,6 +305,20 @@ struct LiverShape: Sendable {
         ripples = (0..<3).map { _ in (wave: unitVector(using: &g) * 2 * .pi / Double.random(in: 70...120, using: &g),
                                       phase: Double.random(in: 0...(2 * .pi), using: &g)) }
         bounds = (SIMD3(-115, -95, -100), SIMD3(110, 95, 85))
+    }
+
+    /// The box of the liver's points on a 2 mm lattice, grown by 2 mm.
+    var tightBounds: (lower: SIMD3<Double>, upper: SIMD3<Double>) {
+        var lower = SIMD3(repeating: Double.infinity), upper = SIMD3(repeating: -Double.infinity)
+        for z in stride(from: bounds.lower.z, through: bounds.upper.z, by: 2) {
+            for y in stride(from: bounds.lower.y, through: bounds.upper.y, by: 2) {
+                for x in stride(from: bounds.lower.x, through: bounds.upper.x, by: 2) where contains(SIMD3(x, y, z)) {
+                    lower = pointwiseMin(lower, SIMD3(x, y, z))
+                    upper = pointwiseMax(upper, SIMD3(x, y, z))
+                }
+            }
+        }
+        return (lower - 2, upper + 2)
     }
 
     /// Negative inside: a soft minimum of the lobes' normalised radii minus one, rippled.

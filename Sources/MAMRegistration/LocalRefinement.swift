@@ -13,7 +13,10 @@ public struct LocalRefinementSettings: Sendable, Equatable {
     /// the local surface pins down move freely, the others stay with the global fit.
     public var regularisation = 0.02
     public var maxIterations = 40
-    public var toleranceMM = 1e-3
+    /// Stop when an iteration moves no pair by more than this (mm).
+    public var toleranceMM = 0.01
+    /// Iterations of each alternative fit (`localEnsemble`), which start from the local fit.
+    public var alternativeIterations = 3
     /// Surface samples that err together (a patch of segmentation difference spans many):
     /// the fit's covariance counts this many weighted samples as one independent observation.
     public var correlatedSamples = 100.0
@@ -24,6 +27,11 @@ public struct LocalRefinementSettings: Sendable, Equatable {
     /// Smallest prior standard deviation (mm) of the whole-liver fit's error at the tumour, in
     /// the directions the local surface cannot pin down.
     public var priorMinimumMM = 0.2
+    /// Where the local fit explains the surface better than the whole-liver fit, the liver
+    /// deformed there, and a rigid fit of a deformed region errs by more than its residuals
+    /// say: a translation error of this many times sqrt(start residual^2 - fit residual^2) is
+    /// added to the fit's covariance (calibrated, Docs/uncertainty.md).
+    public var modelErrorScale = 3.0
 
     public init() {}
 }
@@ -59,7 +67,9 @@ extension FittedSurfaces {
         let active = source.points.indices.compactMap { i -> (index: Int, weight: Double)? in
             let d = source.points[i] - prePoint
             let w = exp(-dot(d, d) / (2 * sigma * sigma)) * (sampleWeights?[i] ?? 1)
-            return w > 1e-3 ? (i, w) : nil
+            // Beyond 3 sigma (weight 0.011) a sample hardly counts; leaving it out saves its
+            // nearest-point query.
+            return w > 0.01 ? (i, w) : nil
         }
         let points = active.map { source.points[$0.index] }
         let normals = active.map { source.normals[$0.index] }
@@ -77,8 +87,12 @@ extension FittedSurfaces {
                 precision[(r + 3) * 6 + r + 3] += 1 / (prior * prior)
             }
             var columns: [[Double]] = []
-            if let covariance = LinearSystem.inverseSymmetricPositiveDefinite(precision, n: 6),
-               let l = LinearSystem.choleskyFactor(covariance, n: 6) {
+            let modelError = settings.modelErrorScale * max(0, startResidual * startResidual - residual * residual).squareRoot()
+            if var covariance = LinearSystem.inverseSymmetricPositiveDefinite(precision, n: 6),
+               let l = { () -> [Double]? in
+                   for r in 3..<6 { covariance[r * 6 + r] += modelError * modelError }
+                   return LinearSystem.choleskyFactor(covariance, n: 6)
+               }() {
                 columns = (0..<6).map { c in (0..<6).map { r in l[r * 6 + c] } }
             }
             return LocalFit(preToPost: transform, iterations: iterations, effectiveSamples: weightSum,
@@ -149,7 +163,8 @@ public struct LocalEnsemble: Sendable {
     /// The local fit at the settings' width.
     public let fit: LocalFit
     /// The whole-liver fit, local fits at 2/3 and 3/2 of the width, and local fits on the
-    /// surface resampled in blocks: what the uncertainty of the margin varies over.
+    /// surface resampled in blocks (each a few iterations from the local fit): what the
+    /// uncertainty of the margin varies over.
     public let alternatives: [Affine3D]
 }
 
@@ -161,7 +176,9 @@ extension FittedSurfaces {
     public func localEnsemble(_ global: Affine3D, around prePoint: SIMD3<Double>, settings: LocalRefinementSettings,
                               resamples: Int = 6, seed: UInt64 = 1) -> LocalEnsemble {
         let fit = refine(global, around: prePoint, settings: settings)
-        var narrow = settings, wide = settings
+        var alternative = settings
+        alternative.maxIterations = settings.alternativeIterations
+        var narrow = alternative, wide = alternative
         narrow.sigmaMM = settings.sigmaMM * 2 / 3
         wide.sigmaMM = settings.sigmaMM * 3 / 2
         var generator = SeededGenerator(seed: seed)
@@ -176,7 +193,7 @@ extension FittedSurfaces {
                 return w
             }
         }
-        let jobs: [(LocalRefinementSettings, [Double]?)] = [(narrow, nil), (wide, nil)] + weightSets.map { (settings, $0) }
+        let jobs: [(LocalRefinementSettings, [Double]?)] = [(narrow, nil), (wide, nil)] + weightSets.map { (alternative, $0) }
         let others = concurrentMap(jobs) { refine(fit.preToPost, around: prePoint, settings: $0.0, sampleWeights: $0.1).preToPost }
         return LocalEnsemble(fit: fit, alternatives: [global] + others)
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MAMCore
+import MAMCase
 import MAMImageIO
 import MAMPhantoms
 
@@ -35,13 +36,26 @@ struct CaseBench: ParsableCommand {
     }
 
     struct Timings: Decodable {
-        let readSeconds, registrationSeconds, marginSeconds, mapsSeconds, totalSeconds: Double
+        let readSeconds, registrationSeconds, localRefinementSeconds, marginSeconds, uncertaintySeconds, mapsSeconds, totalSeconds: Double
     }
 
     struct Report: Decodable {
-        struct Tumour: Decodable { let minimalMarginMM: Double? }
+        struct Uncertainty: Decodable { let minimalMarginInterval95MM: [Double] }
+        struct Tumour: Decodable { let minimalMarginMM: Double?; let uncertainty: Uncertainty? }
         let tumours: [Tumour]
         let timingsSeconds: Timings
+    }
+
+    /// The default protocol with the local refinement and the uncertainty turned off (issue 14's
+    /// "with and without them").
+    static func protocolWithout(in folder: String) throws -> String {
+        let path = folder + "/iamcomplete-without-local-and-uncertainty.yaml"
+        var text = AnalysisProtocol.builtInTexts.first { $0.name == AnalysisProtocol.defaultName }!.text
+        text = text.replacingOccurrences(of: "    sigma_mm: 30 ", with: "    sigma_mm: null ")
+            .replacingOccurrences(of: "  uncertainty: true ", with: "  uncertainty: false ")
+            .replacingOccurrences(of: "name: iamcomplete", with: "name: iamcomplete-without")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
     }
 
     func run() throws {
@@ -50,34 +64,45 @@ struct CaseBench: ParsableCommand {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw ValidationError("\(binary) not built: run swift build -c release")
         }
+        let without = try Self.protocolWithout(in: options.data)
         let out = options.data + "/case-out"
-        var wall: [Double] = []
-        var reports: [Report] = []
+        let contenders: [(name: String, arguments: [String])] = [
+            ("default (local refinement and uncertainty)", []), ("without them", ["--protocol", without]),
+        ]
+        // Alternating, so that both see the same machine state.
+        var wall = [[Double]](repeating: [], count: contenders.count)
+        var reports = [[Report]](repeating: [], count: contenders.count)
         for _ in 0..<options.repeats {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = [pre, post, "--out", out, "--quiet"]
-            wall.append(try seconds {
-                try process.run()
-                process.waitUntilExit()
-            })
-            guard process.terminationStatus == 0 else { throw ValidationError("mam-quantify exited with \(process.terminationStatus)") }
-            reports.append(try JSONDecoder().decode(Report.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))))
+            for (n, contender) in contenders.enumerated() {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: binary)
+                process.arguments = [pre, post, "--out", out, "--quiet"] + contender.arguments
+                wall[n].append(try seconds {
+                    try process.run()
+                    process.waitUntilExit()
+                })
+                guard process.terminationStatus == 0 else { throw ValidationError("mam-quantify exited with \(process.terminationStatus)") }
+                reports[n].append(try JSONDecoder().decode(Report.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))))
+            }
         }
         let analytic = 25 - (length(SIMD3<Double>(2, 3, 2)) + 15)
-        let mam = reports.last!.tumours[0].minimalMarginMM ?? .nan
+        let tumour = reports[0].last!.tumours[0]
+        let interval = tumour.uncertainty.map { String(format: " (95%%: %.2f to %.2f mm)", $0.minimalMarginInterval95MM[0], $0.minimalMarginInterval95MM[1]) } ?? ""
         print("case: two 512 x 512 x 300 label maps (.nii.gz, 0.7 x 0.7 x 1.0 mm), livers 1.5 L, moved 10 degrees and 21 mm; "
-              + String(format: "MAM %.2f mm (analytic %.2f)", mam, analytic))
+              + String(format: "MAM %.2f mm", tumour.minimalMarginMM ?? .nan) + interval
+              + String(format: ", without local fit %.2f mm (analytic %.2f)", reports[1].last!.tumours[0].minimalMarginMM ?? .nan, analytic))
         let stages: [(String, KeyPath<Timings, Double>)] = [
             ("read, hash, masks, components", \.readSeconds), ("registration", \.registrationSeconds),
-            ("margin engine", \.marginSeconds), ("margin maps", \.mapsSeconds), ("total inside the process", \.totalSeconds),
+            ("local refinement", \.localRefinementSeconds), ("margin engine", \.marginSeconds),
+            ("uncertainty", \.uncertaintySeconds), ("margin maps", \.mapsSeconds), ("total inside the process", \.totalSeconds),
         ]
-        print("  " + "stage".padding(toLength: 44, withPad: " ", startingAt: 0) + "   median")
-        for (name, key) in stages {
-            print("  " + name.padding(toLength: 44, withPad: " ", startingAt: 0)
-                  + String(format: " %8.1f ms", median(reports.map { $0.timingsSeconds[keyPath: key] }) * 1000))
+        print("  " + "stage (median ms)".padding(toLength: 44, withPad: " ", startingAt: 0)
+              + contenders.map { $0.name.padding(toLength: 14, withPad: " ", startingAt: 0) }.map { String($0.prefix(14)) }.joined(separator: " "))
+        func row(_ name: String, _ values: [Double]) {
+            print("  " + name.padding(toLength: 44, withPad: " ", startingAt: 0) + values.map { String(format: "%14.1f", $0 * 1000) }.joined(separator: " "))
         }
-        print("  " + "mam-quantify PRE POST, wall time".padding(toLength: 44, withPad: " ", startingAt: 0)
-              + String(format: " %8.1f ms", median(wall) * 1000))
+        for (name, key) in stages { row(name, reports.map { r in median(r.map { $0.timingsSeconds[keyPath: key] }) }) }
+        row("mam-quantify PRE POST, wall time", wall.map(median))
+        print(String(format: "  added by the local refinement and the uncertainty (wall, medians): %.1f ms", (median(wall[0]) - median(wall[1])) * 1000))
     }
 }
