@@ -1,52 +1,45 @@
 internal import _CGSL
 
-/// Small dense linear systems through GSL.
+/// Small dense symmetric positive definite systems through GSL's Cholesky decomposition
+/// (`gsl_linalg_cholesky_decomp1`). Matrices are n x n, row-major; every function returns nil
+/// when the matrix is not positive definite (numerically) or a result is not finite.
 public enum LinearSystem {
-    /// Solves A x = b for a symmetric positive definite n x n matrix A (row-major) by GSL's
-    /// Cholesky decomposition (`gsl_linalg_cholesky_decomp1`); nil when A is not positive
-    /// definite (numerically).
+    /// x with A x = b.
     public static func solveSymmetricPositiveDefinite(_ a: [Double], _ b: [Double]) -> [Double]? {
         let n = b.count
-        precondition(a.count == n * n, "matrix and right-hand side sizes differ")
-        GSL.configure()
-        let m = gsl_matrix_alloc(n, n)!
-        defer { gsl_matrix_free(m) }
-        for r in 0..<n { for c in 0..<n { gsl_matrix_set(m, r, c, a[r * n + c]) } }
-        guard gsl_linalg_cholesky_decomp1(m) == GSL_SUCCESS else { return nil }
-        let rhs = GSL.vector(b)
-        defer { gsl_vector_free(rhs) }
-        guard gsl_linalg_cholesky_svx(m, rhs) == GSL_SUCCESS else { return nil }
-        let x = (0..<n).map { gsl_vector_get(rhs, $0) }
-        return x.allSatisfy(\.isFinite) ? x : nil
+        return cholesky(a, n: n) { m in
+            let rhs = GSL.vector(b)
+            defer { gsl_vector_free(rhs) }
+            guard gsl_linalg_cholesky_svx(m, rhs) == GSL_SUCCESS else { return nil }
+            return (0..<n).map { gsl_vector_get(rhs, $0) }
+        }
     }
-}
 
-extension LinearSystem {
-    /// The lower-triangular Cholesky factor L (row-major, L L^T = A) of a symmetric positive
-    /// definite n x n matrix (row-major), by GSL; nil when A is not positive definite.
+    /// The lower-triangular factor L with L L^T = A.
     public static func choleskyFactor(_ a: [Double], n: Int) -> [Double]? {
-        precondition(a.count == n * n, "not an n x n matrix")
-        GSL.configure()
-        let m = gsl_matrix_alloc(n, n)!
-        defer { gsl_matrix_free(m) }
-        for r in 0..<n { for c in 0..<n { gsl_matrix_set(m, r, c, a[r * n + c]) } }
-        guard gsl_linalg_cholesky_decomp1(m) == GSL_SUCCESS else { return nil }
-        var l = [Double](repeating: 0, count: n * n)
-        for r in 0..<n { for c in 0...r { l[r * n + c] = gsl_matrix_get(m, r, c) } }
-        return l.allSatisfy(\.isFinite) ? l : nil
+        cholesky(a, n: n) { m in
+            (0..<(n * n)).map { v in v % n <= v / n ? gsl_matrix_get(m, v / n, v % n) : 0 }
+        }
     }
 
-    /// The inverse of a symmetric positive definite n x n matrix (row-major), by GSL's Cholesky
-    /// decomposition; nil when A is not positive definite.
+    /// The inverse of A.
     public static func inverseSymmetricPositiveDefinite(_ a: [Double], n: Int) -> [Double]? {
+        cholesky(a, n: n) { m in
+            guard gsl_linalg_cholesky_invert(m) == GSL_SUCCESS else { return nil }
+            return (0..<(n * n)).map { gsl_matrix_get(m, $0 / n, $0 % n) }
+        }
+    }
+
+    /// Decomposes A in a GSL matrix and hands it to `use`; nil for a failed decomposition or a
+    /// result that is not finite.
+    private static func cholesky(_ a: [Double], n: Int,
+                                 _ use: (UnsafeMutablePointer<gsl_matrix>) -> [Double]?) -> [Double]? {
         precondition(a.count == n * n, "not an n x n matrix")
         GSL.configure()
         let m = gsl_matrix_alloc(n, n)!
         defer { gsl_matrix_free(m) }
-        for r in 0..<n { for c in 0..<n { gsl_matrix_set(m, r, c, a[r * n + c]) } }
-        guard gsl_linalg_cholesky_decomp1(m) == GSL_SUCCESS, gsl_linalg_cholesky_invert(m) == GSL_SUCCESS else { return nil }
-        var inverse = [Double](repeating: 0, count: n * n)
-        for r in 0..<n { for c in 0..<n { inverse[r * n + c] = gsl_matrix_get(m, r, c) } }
-        return inverse.allSatisfy(\.isFinite) ? inverse : nil
+        for v in 0..<(n * n) { gsl_matrix_set(m, v / n, v % n, a[v]) }
+        guard gsl_linalg_cholesky_decomp1(m) == GSL_SUCCESS, let x = use(m) else { return nil }
+        return x.allSatisfy(\.isFinite) ? x : nil
     }
 }

@@ -62,3 +62,29 @@ struct MinimizerTests {
         }
     }
 }
+
+@Suite("Symmetric positive definite systems (GSL Cholesky)")
+struct LinearSystemTests {
+    // A = [[4, 2, 0], [2, 5, 1], [0, 1, 3]]: solution, factor and inverse worked by hand
+    // (det 44); exact up to rounding (1e-12).
+    static let a: [Double] = [4, 2, 0, 2, 5, 1, 0, 1, 3]
+
+    @Test("solve, factor and inverse of a 3 x 3 matrix; nil for one that is not positive definite")
+    func system() throws {
+        let x = try #require(LinearSystem.solveSymmetricPositiveDefinite(Self.a, [2, 6, 4]))
+        for (got, want) in zip(x, [0.0, 1, 1]) { #expect(abs(got - want) < 1e-12, "\(x)") }
+        let l = try #require(LinearSystem.choleskyFactor(Self.a, n: 3))
+        // L L^T = A, L lower-triangular with L[0][0] = 2.
+        #expect(l[1] == 0 && l[2] == 0 && l[5] == 0 && abs(l[0] - 2) < 1e-12)
+        for r in 0..<3 {
+            for c in 0..<3 {
+                let product = (0..<3).map { l[r * 3 + $0] * l[c * 3 + $0] }.reduce(0, +)
+                #expect(abs(product - Self.a[r * 3 + c]) < 1e-12)
+            }
+        }
+        let inverse = try #require(LinearSystem.inverseSymmetricPositiveDefinite(Self.a, n: 3))
+        let expected = [14.0, -6, 2, -6, 12, -4, 2, -4, 16].map { $0 / 44 }
+        for (got, want) in zip(inverse, expected) { #expect(abs(got - want) < 1e-12) }
+        #expect(LinearSystem.solveSymmetricPositiveDefinite([1, 2, 2, 1], [1, 1]) == nil)
+    }
+}
