@@ -9,7 +9,7 @@ public struct UncertaintySettings: Sendable, Equatable {
     public var draws = 4000
     /// Scale of the registration spread: draws vary like the alternatives' deviations from
     /// the transform used, times this.
-    public var registrationScale = 1.5
+    public var registrationScale = 1.0
     /// Translation error (mm, standard deviation per axis) that remains when every plausible
     /// registration agrees.
     public var registrationFloorMM = 0.05

@@ -11,7 +11,7 @@ public struct LocalRefinementSettings: Sendable, Equatable {
     public var trimFraction = 0.9
     /// Pull toward the whole-liver fit, as a share of the total weight of the pairs: directions
     /// the local surface pins down move freely, the others stay with the global fit.
-    public var regularisation = 0.02
+    public var regularisation = 0.005
     public var maxIterations = 40
     /// Stop when an iteration moves no pair by more than this (mm).
     public var toleranceMM = 0.01

@@ -19,7 +19,7 @@ struct TrustBench: ParsableCommand {
     @Option(help: "Number of phantoms.") var count = 20
     @Option(help: "First seed.") var seed: UInt64 = 1
     @Option(help: "Local refinement width (mm).") var sigma = 30.0
-    @Option(help: "Registration spread scales to try (comma-separated).") var scales = "1.5"
+    @Option(help: "Registration spread scales to try (comma-separated).") var scales = "1"
     @Option(help: "Registration floors (mm) to try.") var floors = "0.05"
     @Option(help: "Boundary fractions to try.") var boundaries = "0.1"
     @Flag(help: "One line per phantom.") var verbose = false
@@ -27,6 +27,8 @@ struct TrustBench: ParsableCommand {
     @Option(help: "Local fit: smallest prior standard deviation (mm).") var prior = 0.2
     @Option(help: "Local fit: robust residual scale (mm).") var robust = 0.6
     @Option(help: "Local fit: model-error scale.") var modelError = 3.0
+    @Option(help: "Local fit: ridge toward the whole-liver fit (share of the weight).") var regularisation = 0.005
+    @Option(help: "Local fit: share of the weight kept by trimming.") var localTrim = 0.9
     @Flag(inversion: .prefixedNo) var useFit = true
     @Flag(help: "Leave out the second segmenter's patches (diagnosis).") var noPatches = false
     @Flag(help: "Coverage per kind of case for every setting tried.") var breakdown = false
@@ -64,6 +66,8 @@ struct TrustBench: ParsableCommand {
             local.priorMinimumMM = prior
             local.robustScaleMM = robust
             local.modelErrorScale = modelError
+            local.regularisation = regularisation
+            local.trimFraction = localTrim
             let c = phantom.tumourCentrePre
             let ensemble = r.surfaces.localEnsemble(r.preToPost, around: c, settings: local)
             let used = ensemble.fit.preToPost
