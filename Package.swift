@@ -43,18 +43,18 @@ let package = Package(
         // Stage 1, reading: a format-neutral label image and its readers (NIfTI), the NIfTI
         // writer, ITK .tfm transform files.
         .target(name: "MAMImageIO", dependencies: ["MAMCore", "_CNIfTI"]),
-        // The only GSL client: minimisers and distribution quantiles.
+        // The only GSL client: minimisers, Cholesky solves and distribution quantiles.
         .target(name: "MAMNumerics", dependencies: ["_CGSL"]),
         // Percentiles, intraclass correlation, Bland-Altman, Cohen's kappa.
         .target(name: "MAMStatistics", dependencies: ["MAMNumerics"]),
         // Stage 3, geometry of masks: exact distance transforms, k-d trees, sub-voxel surfaces,
         // the signed distance to them, connected components.
         .target(name: "MAMSurface", dependencies: ["MAMCore"]),
-        // Stage 2, registration: estimating the pre-to-post transform (rigid ICP of the livers)
-        // and its verdict.
+        // Stage 2, registration: estimating the pre-to-post transform (rigid ICP of the livers,
+        // field-of-view cuts left out), its verdict, and the fit refined around each tumour.
         .target(name: "MAMRegistration", dependencies: ["MAMCore", "MAMSurface", "MAMNumerics", "MAMStatistics"]),
         // Stage 4, margins: a case prepared once (surfaces, distance fields, shells), measured
-        // under any transform; margin maps.
+        // under any transform (one per tumour if need be); margin maps; the MAM's uncertainty.
         .target(name: "MAMMargin", dependencies: ["MAMCore", "MAMSurface", "MAMStatistics"]),
         // Stage 5, observer agreement between two segmentations (overlap, surface distances).
         .target(name: "MAMAgreement", dependencies: ["MAMCore", "MAMSurface", "MAMStatistics"]),
