@@ -71,7 +71,7 @@ extension AnalysisProtocol {
             pre: 2.0                    # moving surface (pre-ablation liver)
             post: 1.25                  # fixed surface (post-ablation liver)
           trim_fraction: 0.7            # share of closest point pairs used per iteration
-          max_iterations: 80
+          max_iterations: 150
           tolerance_mm: 0.001           # stop when an iteration moves the surface less than this
           max_liver_volume_ratio: 2     # livers differing by more than this factor are not matched
           inlier_distance_mm: 3
@@ -140,7 +140,7 @@ extension AnalysisProtocol {
             pre: 2.0                    # moving surface (pre-ablation liver)
             post: 1.25                  # fixed surface (post-ablation liver)
           trim_fraction: 0.7            # share of closest point pairs used per iteration
-          max_iterations: 80
+          max_iterations: 150
           tolerance_mm: 0.001           # stop when an iteration moves the surface less than this
           max_liver_volume_ratio: 2     # livers differing by more than this factor are not matched
           inlier_distance_mm: 3

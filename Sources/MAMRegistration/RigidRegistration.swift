@@ -12,7 +12,7 @@ public struct RegistrationSettings: Sendable, Equatable {
     /// Share of correspondences kept each iteration (the closest ones): trimming makes a liver
     /// cut by the field of view, or deformed in places, not drag the result.
     public var trimFraction = 0.7
-    public var maxIterations = 80
+    public var maxIterations = 150
     /// Stop when an iteration moves the transform by less than this (mm, at the surface).
     public var toleranceMM = 1e-3
     /// Livers whose volumes differ by more than this factor are not matched.

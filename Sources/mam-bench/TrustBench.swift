@@ -23,6 +23,7 @@ struct TrustBench: ParsableCommand {
     @Option(help: "Registration floors (mm) to try.") var floors = "0.05"
     @Option(help: "Boundary fractions to try.") var boundaries = "0.1"
     @Flag(help: "One line per phantom.") var verbose = false
+    @Option(help: "Whole-liver ICP iteration limit.") var maxIterations = RegistrationSettings().maxIterations
     @Option(help: "Local fit: correlated samples per observation.") var correlated = 100.0
     @Option(help: "Local fit: smallest prior standard deviation (mm).") var prior = 0.2
     @Option(help: "Local fit: robust residual scale (mm).") var robust = 0.6
@@ -55,7 +56,9 @@ struct TrustBench: ParsableCommand {
             let preLiver = phantom.preLabels.map { $0 != 0 }, postLiver = phantom.postLabels.map { $0 != 0 }
             let r: RegistrationResult
             do {
-                r = try RigidRegistration.register(preLiver: preLiver, postLiver: postLiver)
+                var settings = RegistrationSettings()
+                settings.maxIterations = maxIterations
+                r = try RigidRegistration.register(preLiver: preLiver, postLiver: postLiver, settings: settings)
             } catch {
                 print("\(s) \(options.kind): \(error)")
                 continue
@@ -78,7 +81,7 @@ struct TrustBench: ParsableCommand {
                 let oracle = Affine3D(linear: phantom.motion.linear, translation: phantom.motion.translation + shiftTrue)
                 print("  tumour \(c) r \(phantom.tumourRadiusMM) breathing \(options.breathingMM) true shift \(shiftTrue) local \(used.apply(c) - phantom.motion.apply(c)) global \(r.preToPost.apply(c) - phantom.motion.apply(c))")
                 print("  oracle (true motion at the tumour centre) MAM error \(String(format: "%+.2f", prepared.measure(preToPost: oracle, figures: .surface).tumours[0].minimalMarginMM! - phantom.trueMarginMM))")
-                print("  cuts pre \(r.surfaces.preCutSides) post \(r.surfaces.postCutSides), local effective samples \(Int(ensemble.fit.effectiveSamples)) residual start \(ensemble.fit.startResidualMM) end \(ensemble.fit.residualMM), iterations \(ensemble.fit.iterations), truncated \(String(format: "%.2f", phantom.truncatedLiverFraction))")
+                print("  ICP iterations \(r.quality.iterations), cuts pre \(r.surfaces.preCutSides) post \(r.surfaces.postCutSides), local effective samples \(Int(ensemble.fit.effectiveSamples)) residual start \(ensemble.fit.startResidualMM) end \(ensemble.fit.residualMM), iterations \(ensemble.fit.iterations), truncated \(String(format: "%.2f", phantom.truncatedLiverFraction))")
             }
             let row = Row(options: options, truth: phantom.trueMarginMM,
                           global: prepared.measure(preToPost: r.preToPost, figures: .surface).tumours[0].minimalMarginMM!,
@@ -95,6 +98,7 @@ struct TrustBench: ParsableCommand {
                              row.local - row.truth, row.shift, row.tre, u.lowerMM, u.upperMM, u.registrationSpreadMM, u.boundarySDMM))
             }
         }
+        guard !rows.isEmpty else { throw ValidationError("no phantom could be registered") }
         let errors = rows.map { abs($0.local - $0.truth) }
         print(String(format: "%d phantoms: local MAM error median %.2f, max %.2f mm, %d above 1 mm; global: median %.2f, max %.2f, %d above 1 mm",
                      rows.count, median(errors), errors.max() ?? 0, errors.count(where: { $0 > 1 }),

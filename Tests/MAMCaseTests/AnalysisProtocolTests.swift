@@ -33,7 +33,7 @@ struct AnalysisProtocolTests {
         #expect(p.margin.capsuleExclusionMM == nil && p.margin.fillAblationHoles && p.margin.histogramBinMM == 1)
         #expect(p.registers)
         let r = p.registration
-        #expect(r.sourceSpacingMM == 2 && r.targetSpacingMM == 1.25 && r.trimFraction == 0.7 && r.maxIterations == 80)
+        #expect(r.sourceSpacingMM == 2 && r.targetSpacingMM == 1.25 && r.trimFraction == 0.7 && r.maxIterations == 150)
         #expect(r.toleranceMM == 0.001 && r.maxVolumeRatio == 2 && r.inlierDistanceMM == 3 && r.borderExclusionMM == 5)
         #expect(p.localRegistration?.settings.sigmaMM == 30 && p.localRegistration?.useForMargins == true
                     && p.localRegistration?.warningMM == 1)
@@ -98,8 +98,8 @@ struct AnalysisProtocolTests {
                 key: "registration.local_refinement.warning_mm", reason: "must be at least 0, got -1"),
         Refusal(what: "uncertainty not yes/no", line: "  uncertainty: true ", replacement: "  uncertainty: often ",
                 key: "margin.uncertainty", reason: "expected true or false, got 'often'"),
-        Refusal(what: "iterations not whole", line: "  max_iterations: 80", replacement: "  max_iterations: 80.5",
-                key: "registration.max_iterations", reason: "expected a whole number, got '80.5'"),
+        Refusal(what: "iterations not whole", line: "  max_iterations: 150", replacement: "  max_iterations: 150.5",
+                key: "registration.max_iterations", reason: "expected a whole number, got '150.5'"),
     ]
 
     @Test("bad protocols are refused with file, line, key and reason", arguments: refusals)
