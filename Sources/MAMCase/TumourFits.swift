@@ -14,6 +14,8 @@ struct TumourFits {
     let centroids: [SIMD3<Double>]
     /// Whether ICP ran.
     let registered: Bool
+    /// Per tumour, the transform its margins use.
+    let used: [Affine3D]
 
     init(registration: RegistrationResult?, local settings: AnalysisProtocol.LocalRegistration?, given: Affine3D,
          centroids: [SIMD3<Double>]) {
@@ -30,10 +32,9 @@ struct TumourFits {
             local = []
             useLocal = false
         }
+        used = local.isEmpty ? centroids.map { [global] _ in global } : local.map { [global, useLocal] in useLocal ? $0.fit.preToPost : global }
     }
 
-    /// Per tumour, the transform its margins use.
-    var used: [Affine3D] { local.isEmpty ? centroids.map { _ in global } : local.map { useLocal ? $0.fit.preToPost : global } }
 
     /// Per tumour, the fit not used (for the report's comparison); only with local fits.
     var other: [Affine3D] { local.map { useLocal ? global : $0.fit.preToPost } }

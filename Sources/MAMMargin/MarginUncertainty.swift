@@ -136,34 +136,32 @@ extension PreparedCase {
                 for c in 0..<6 { x[c] += z * column[c] }
             }
             for c in 3..<6 { x[c] += settings.registrationFloorMM * normal() }
-
             centreShift += x[3] * x[3] + x[4] * x[4] + x[5] * x[5]
             perturbations[k] = x
             boundary[k] = boundarySD * normal()
         }
+        // The MAM is a minimum: any error of the transform tends to lower it, so the measured MAM
+        // sits below the truth by about as much as the draws sit below the measured one.
+        // Reflecting the draws about the measured MAM corrects for that (the basic bootstrap
+        // interval); a symmetric spread is left as it is.
+        let measured = margins[lowest]
         var mams = [Double](repeating: 0, count: settings.draws)
         mams.withUnsafeMutableBufferPointer { out in
             let out = out.baseAddress!
             concurrentChunks(settings.draws) { range in
                 for k in range {
                     let x = perturbations[k]
-                    var lowest = Double.infinity
+                    var minimum = Double.infinity
                     for i in candidates {
                         var m = margins[i]
                         for c in 0..<6 { m += g[c][i] * x[c] }
-                        lowest = min(lowest, m)
+                        minimum = min(minimum, m)
                     }
-                    out[k] = lowest + boundary[k]
+                    out[k] = 2 * measured - (minimum + boundary[k])
                 }
             }
         }
         let target = self.settings.targetMarginMM
-        // The MAM is a minimum: any error of the transform tends to lower it, so the measured MAM
-        // sits below the truth by about as much as the draws sit below the measured one.
-        // Reflecting the draws about the measured MAM corrects for that (the basic bootstrap
-        // interval); a symmetric spread is left as it is.
-        let measured = margins[lowest]
-        mams = mams.map { 2 * measured - $0 }
         return MarginUncertainty(
             lowerMM: Percentiles.linear(mams, 0.025), upperMM: Percentiles.linear(mams, 0.975),
             probabilityAtLeastTarget: Double(mams.count(where: { $0 >= target })) / Double(mams.count),

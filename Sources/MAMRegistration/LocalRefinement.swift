@@ -88,12 +88,11 @@ extension FittedSurfaces {
             }
             var columns: [[Double]] = []
             let modelError = settings.modelErrorScale * max(0, startResidual * startResidual - residual * residual).squareRoot()
-            if var covariance = LinearSystem.inverseSymmetricPositiveDefinite(precision, n: 6),
-               let l = { () -> [Double]? in
-                   for r in 3..<6 { covariance[r * 6 + r] += modelError * modelError }
-                   return LinearSystem.choleskyFactor(covariance, n: 6)
-               }() {
-                columns = (0..<6).map { c in (0..<6).map { r in l[r * 6 + c] } }
+            if var covariance = LinearSystem.inverseSymmetricPositiveDefinite(precision, n: 6) {
+                for r in 3..<6 { covariance[r * 6 + r] += modelError * modelError }
+                if let l = LinearSystem.choleskyFactor(covariance, n: 6) {
+                    columns = (0..<6).map { c in (0..<6).map { r in l[r * 6 + c] } }
+                }
             }
             return LocalFit(preToPost: transform, iterations: iterations, effectiveSamples: weightSum,
                             startResidualMM: startResidual, residualMM: residual, covarianceColumns: columns)
@@ -124,12 +123,13 @@ extension FittedSurfaces {
             for p in pairs.prefix(kept) {
                 let n = target.normals[p.j]
                 let lever = cross(moved[p.i] - centre, n)
-                let jacobian = [lever.x, lever.y, lever.z, n.x, n.y, n.z]
+                // The residual's derivatives: rotation (the lever), then translation (the normal).
+                @inline(__always) func jacobian(_ r: Int) -> Double { r < 3 ? lever[r] : n[r - 3] }
                 let e = dot(n, moved[p.i] - target.points[p.j])
                 let w = active[p.i].weight * (c2 > 0 ? 1 / (1 + e * e / c2) : 1)
                 for r in 0..<6 {
-                    b[r] -= w * jacobian[r] * e
-                    for c in 0..<6 { a[r * 6 + c] += w * jacobian[r] * jacobian[c] }
+                    b[r] -= w * jacobian(r) * e
+                    for c in 0..<6 { a[r * 6 + c] += w * jacobian(r) * jacobian(c) }
                 }
                 weightSum += w
                 squares += w * e * e
