@@ -71,6 +71,31 @@ public struct ImageGeometry: Sendable, Hashable, CustomStringConvertible {
         return scale > 0 && abs(m.determinant) > 1e-9 * scale
     }
 
+    /// Voxel spacings the pipeline accepts, in mm: from 10 micrometres to 10 cm. Medical scans
+    /// lie well inside; the bounds keep every index computed from a world position (and every
+    /// array sized by a world extent) finite and small enough to convert to Int.
+    public static let plausibleSpacingMM: ClosedRange<Double> = 0.01...100
+    /// Every voxel centre lies within this distance of the scanner's origin (1 km).
+    public static let maxCoordinateMM = 1e6
+
+    /// Why a grid of `size` under `affine` lies outside the bounds above (nil when it does not):
+    /// a spacing outside `plausibleSpacingMM`, or a voxel centre farther than `maxCoordinateMM`
+    /// from the origin. `affine` must be usable.
+    public static func implausibility(size: GridSize, indexToWorld affine: Affine3D) -> String? {
+        let m = affine.linear
+        let spacing = [length(m.columns.0), length(m.columns.1), length(m.columns.2)]
+        if let axis = spacing.indices.first(where: { !plausibleSpacingMM.contains(spacing[$0]) }) {
+            return "voxel spacing \(spacing[axis]) mm along axis \(axis + 1) is outside "
+                + "\(plausibleSpacingMM.lowerBound) to \(plausibleSpacingMM.upperBound) mm"
+        }
+        let far = ImageGeometry(size: size, indexToWorld: affine).cornerPoints
+            .map { max(abs($0.x), abs($0.y), abs($0.z)) }.max() ?? 0
+        if !(far <= maxCoordinateMM) {
+            return "voxel centres lie up to \(far) mm from the origin (at most \(maxCoordinateMM) mm)"
+        }
+        return nil
+    }
+
     public var origin: SIMD3<Double> { indexToWorld.translation }
 
     /// Millimetres per voxel step along each grid axis.

@@ -26,6 +26,8 @@ public struct ImageIOError: Error, Sendable, Equatable, CustomStringConvertible 
         case invalidSpacing(pixdim: [Double])
         /// The index-to-world matrix is singular or not finite.
         case singularAffine(source: GeometrySource)
+        /// Spacing or position outside `ImageGeometry`'s plausible bounds.
+        case implausibleGeometry(source: GeometrySource, reason: String)
         /// Float voxels that are NaN or infinite where a mask or label map was expected.
         case nonFiniteVoxels(count: Int)
         /// Some scaled voxel values are not integers where a label map was expected.
@@ -80,6 +82,8 @@ extension ImageIOError.Problem {
             return "voxel spacing \(pixdim.map { "\($0)" }.joined(separator: " x ")) is not positive and finite"
         case .singularAffine(let source):
             return "the \(source.rawValue) index-to-world matrix is singular or not finite"
+        case .implausibleGeometry(let source, let reason):
+            return "implausible \(source.rawValue) geometry: \(reason)"
         case .nonFiniteVoxels(let count):
             return "\(count) voxels are NaN or infinite; a mask or label map needs finite values"
         case .notALabelMap(let n):

@@ -9,12 +9,12 @@ internal import _CNIfTI
 /// that its checksum is verified. Every failure is an `ImageIOError` naming the file; nothing is
 /// allocated for voxels before the grid passed the size bound.
 public struct NIfTIReader: Sendable {
-    /// Largest grid accepted, in voxels. The default (2^30, about a billion voxels, e.g.
-    /// 1024 x 1024 x 1024) is far above any CT volume and far below what a corrupt header
-    /// could ask for.
+    /// Largest grid accepted, in voxels. The default (2^28, 268 million voxels, e.g.
+    /// 512 x 512 x 1024) holds any diagnostic CT volume and keeps a case's memory bounded
+    /// (Docs/limits.md); a small file claiming a bigger grid is refused before allocating.
     public var maxVoxels: Int
 
-    public init(maxVoxels: Int = 1 << 30) {
+    public init(maxVoxels: Int = 1 << 28) {
         self.maxVoxels = maxVoxels
         LibNIfTI.configure()
     }
@@ -33,10 +33,26 @@ public struct NIfTIReader: Sendable {
 
         try ImageReaders.checkFile(path)
         guard reads(path) else { throw fail(.unsupportedFileName) }
-        let sniffed = try HeaderSniff(path: path)
+        // Everything libnifti would size arrays by or complain about is checked here first.
+        let sniffed = try HeaderSniff(path: path, maxVoxels: maxVoxels)
+        let extent = sniffed.extent
+        let volumes = extent[3...].reduce(1, *)  // cannot overflow: the product of all is checked
+        guard volumes == 1 else { throw fail(.multipleVolumes(count: volumes, dims: sniffed.shape)) }
 
-        guard let nim = nifti_image_read(path, 0) else {
-            throw fail(.invalidHeader(reason: sniffed.dimensionProblem ?? "libnifti rejected the header"))
+        // libnifti converts the checked header bytes (swapping them if need be); it never
+        // opens the file.
+        let converted: UnsafeMutablePointer<nifti_image>? = sniffed.bytes.withUnsafeBytes { raw in
+            if sniffed.format == .nifti1 {
+                var header = nifti_1_header()
+                withUnsafeMutableBytes(of: &header) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw.prefix($0.count))) }
+                return nifti_convert_n1hdr2nim(header, path)
+            }
+            var header = nifti_2_header()
+            withUnsafeMutableBytes(of: &header) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw.prefix($0.count))) }
+            return nifti_convert_n2hdr2nim(header, path)
+        }
+        guard let nim = converted else {
+            throw fail(.invalidHeader(reason: "libnifti rejected the header"))
         }
         defer { nifti_image_free(nim) }
         let n = nim.pointee
@@ -45,31 +61,13 @@ public struct NIfTIReader: Sendable {
             throw fail(.notNIfTI)
         }
         let dims = withUnsafeBytes(of: n.dim) { $0.bindMemory(to: Int64.self).map { Int($0) } }
-        let ndim = dims[0]
-        guard (1...7).contains(ndim), dims[1...ndim].allSatisfy({ $0 >= 1 }) else {
-            throw fail(.invalidHeader(reason: "dimensions \(dims) are not valid"))
+        guard dims[0] == sniffed.shape.count, Array(dims[1...dims[0]]) == sniffed.shape,
+              n.datatype == Int32(sniffed.datatype.rawValue), Int(n.iname_offset) == sniffed.voxelOffset else {
+            throw fail(.invalidHeader(reason: "libnifti read the header differently"))
         }
-        let shape = Array(dims[1...ndim])
-        let extent = shape + Array(repeating: 1, count: 7 - ndim)
-        var total = 1
-        var overflow = false
-        for d in extent {
-            let (p, o) = total.multipliedReportingOverflow(by: d)
-            total = p
-            overflow = overflow || o
-        }
-        let volumes = extent[3...].reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
-        guard !overflow, total <= maxVoxels else {
-            let described = overflow ? shape.map(String.init).joined(separator: " x ") : String(total)
-            throw fail(.tooLarge(voxels: described, limit: maxVoxels))
-        }
-        guard volumes == 1 else { throw fail(.multipleVolumes(count: volumes, dims: shape)) }
-
-        guard let datatype = NIfTIDatatype(rawValue: Int(n.datatype)) else {
-            throw fail(.unsupportedDatatype(code: Int(n.datatype)))
-        }
+        let datatype = sniffed.datatype
         let size = GridSize(extent[0], extent[1], extent[2])
-        let (affine, source) = try Self.worldAffine(n, storedPixdim: sniffed.pixdim, path: path)
+        let (affine, source) = try Self.worldAffine(n, size: size, storedPixdim: sniffed.pixdim, path: path)
 
         let slope = n.scl_slope
         let intercept = n.scl_inter
@@ -77,16 +75,13 @@ public struct NIfTIReader: Sendable {
         if scaling != nil, !intercept.isFinite {
             throw fail(.invalidHeader(reason: "scl_slope \(slope) is valid but scl_inter \(intercept) is not finite"))
         }
-        guard n.iname_offset >= 0 else {
-            throw fail(.invalidHeader(reason: "negative voxel offset \(n.iname_offset)"))
-        }
         return NIfTIHeader(
             format: sniffed.format,
             geometry: ImageGeometry(size: size, indexToWorld: affine),
             geometrySource: source,
             sformCode: Int(n.sform_code), qformCode: Int(n.qform_code),
             datatype: datatype, scaling: scaling,
-            voxelOffset: Int(n.iname_offset),
+            voxelOffset: sniffed.voxelOffset,
             swapBytes: n.byteorder != nifti_short_order(),
             isGzip: sniffed.isGzip)
     }
@@ -96,7 +91,7 @@ public struct NIfTIReader: Sendable {
     /// The index-to-world affine by the NIfTI precedence: sform if sform_code > 0, else qform if
     /// qform_code > 0, else pixdim scaling only (the standard's method 1, origin at voxel 0).
     /// `storedPixdim` is pixdim[0...7] as in the file.
-    static func worldAffine(_ n: nifti_image, storedPixdim: [Double],
+    static func worldAffine(_ n: nifti_image, size: GridSize, storedPixdim: [Double],
                             path: String) throws(ImageIOError) -> (Affine3D, GeometrySource) {
         let pixdim = SIMD3(storedPixdim[1], storedPixdim[2], storedPixdim[3])
         func checkedSpacing() throws(ImageIOError) -> SIMD3<Double> {
@@ -126,6 +121,9 @@ public struct NIfTIReader: Sendable {
         }
         guard ImageGeometry.isUsable(affine) else {
             throw ImageIOError(path: path, problem: .singularAffine(source: source))
+        }
+        if let reason = ImageGeometry.implausibility(size: size, indexToWorld: affine) {
+            throw ImageIOError(path: path, problem: .implausibleGeometry(source: source, reason: reason))
         }
         return (affine, source)
     }

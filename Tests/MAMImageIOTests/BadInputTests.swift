@@ -101,24 +101,25 @@ final class BadInputTests {
         let huge = try broken("huge.nii") { b in
             for axis in 1...3 { b.setInt16(NIfTI1Field.dim + 2 * axis, 32767) }
         }
-        #expect(problem(huge) == .tooLarge(voxels: "35181150961663", limit: 1 << 30))
+        #expect(problem(huge) == .tooLarge(voxels: "32767 x 32767 x 32767", limit: 1 << 28))
         // Within the default bound but not a custom one.
-        #expect(problem(validPath, reader: NIfTIReader(maxVoxels: 100)) == .tooLarge(voxels: "210", limit: 100))
+        #expect(problem(validPath, reader: NIfTIReader(maxVoxels: 100)) == .tooLarge(voxels: "7 x 6 x 5", limit: 100))
     }
 
     @Test func claimBeyondWhatTheFileCanHold() throws {
-        // 1000^3 float64 voxels (8 GB) claimed by a 562-byte file: refused before allocating,
+        // 600^3 float64 voxels (1.7 GB, within the voxel bound) claimed by a 562-byte file:
+        // refused before allocating,
         // for a plain file by its size, for a gzip file by deflate's largest expansion (1032:1).
         let plain = try broken("lying.nii") { b in
-            for axis in 1...3 { b.setInt16(NIfTI1Field.dim + 2 * axis, 1000) }
+            for axis in 1...3 { b.setInt16(NIfTI1Field.dim + 2 * axis, 600) }
             b.setInt16(NIfTI1Field.datatype, 64)
             b.setInt16(NIfTI1Field.bitpix, 64)
         }
-        #expect(problem(plain) == .dataTruncated(expectedBytes: 8_000_000_000, availableBytes: 210))
+        #expect(problem(plain) == .dataTruncated(expectedBytes: 1_728_000_000, availableBytes: 210))
 
         let compressed = try gzip(plain)
         let size = try #require(FileManager.default.attributesOfItem(atPath: compressed)[.size] as? Int)
-        #expect(problem(compressed) == .compressedDataTooShort(expectedBytes: 8_000_000_000, compressedBytes: size))
+        #expect(problem(compressed) == .compressedDataTooShort(expectedBytes: 1_728_000_000, compressedBytes: size))
     }
 
     /// `path` compressed by the system's gzip, as `path.gz`.

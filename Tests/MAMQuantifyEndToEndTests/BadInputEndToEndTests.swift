@@ -113,3 +113,23 @@ final class BadInputEndToEndTests {
         #expect(left.isEmpty, "left behind: \(left)")
     }
 }
+
+/// The audit's mutation run, kept: thousands of damaged and crafted copies of the sample files
+/// through the built executable (Tests/Tools/mutation_run.py says how they are made).
+@Suite("mam-quantify end to end: mutants of the sample files")
+struct MutationRunTests {
+    @Test("3,000 mutants (header fields, NIfTI-2, truncation, gzip damage): no signal, every failure a one-line error naming the file")
+    func mutants() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let output = try ReferenceTools.run("mutation_run.py", [
+            Binary.path, packageRoot.appendingPathComponent("SampleCases").path, folder.path,
+            "--count", "3000", "--seed", "2026",
+        ])
+        let summary = String(decoding: output, as: UTF8.self)
+        #expect(summary.contains("all 3000 mutants: no signal, every failure a one-line error naming the file"))
+        // The run is only a test if mutants reach both outcomes: refused, and measured.
+        #expect(summary.contains("exit 65: "))
+        #expect(summary.contains("last step whole command: "))
+    }
+}
