@@ -124,6 +124,17 @@ let package = Package(
     ]
 )
 
+// Fuzz targets (scripts/fuzz): libFuzzer entry points for the NIfTI reader and the protocol
+// parser. They have no main (libFuzzer provides it), so they exist only in the build that
+// scripts/fuzz makes with MAMQ_FUZZ=1 and -sanitize=fuzzer.
+if Context.environment["MAMQ_FUZZ"] == "1" {
+    package.products.append(.library(name: "MAMCase", targets: ["MAMCase"]))
+    package.targets += [
+        .executableTarget(name: "FuzzNIfTIReader", dependencies: ["MAMImageIO"], path: "Fuzz/FuzzNIfTIReader"),
+        .executableTarget(name: "FuzzProtocolParser", dependencies: ["MAMCase"], path: "Fuzz/FuzzProtocolParser"),
+    ]
+}
+
 for target in package.targets where target.type != .system {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))

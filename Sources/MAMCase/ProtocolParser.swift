@@ -75,12 +75,12 @@ extension AnalysisProtocol {
                                                           "capsule_exclusion_mm", "fill_ablation_holes",
                                                           "histogram_bin_mm"], optional: ["uncertainty"])
         margin = MarginSettings()
-        margin.targetMarginMM = try reader.number(m, "margin.target_mm", atLeast: 0)
-        margin.categoryCutoffsMM = try reader.numbers(m, "margin.category_cutoffs_mm", ascending: true)
-        margin.shellWidthsMM = try reader.numbers(m, "margin.shells_mm", ascending: true, positive: true)
-        margin.capsuleExclusionMM = try reader.optionalNumber(m, "margin.capsule_exclusion_mm", above: 0)
+        margin.targetMarginMM = try reader.number(m, "margin.target_mm")
+        margin.categoryCutoffsMM = try reader.numbers(m, "margin.category_cutoffs_mm")
+        margin.shellWidthsMM = try reader.numbers(m, "margin.shells_mm")
+        margin.capsuleExclusionMM = try reader.optionalNumber(m, "margin.capsule_exclusion_mm")
         margin.fillAblationHoles = try reader.bool(m, "margin.fill_ablation_holes")
-        margin.histogramBinMM = try reader.number(m, "margin.histogram_bin_mm", above: 0)
+        margin.histogramBinMM = try reader.number(m, "margin.histogram_bin_mm")
         estimatesUncertainty = m["uncertainty"] == nil ? true : try reader.bool(m, "margin.uncertainty")
 
         let r = try reader.mapping(top, "registration", keys: ["method", "surface_sampling_mm", "trim_fraction",
@@ -92,21 +92,21 @@ extension AnalysisProtocol {
         registers = method == .rigidICP
         registration = RegistrationSettings()
         let sampling = try reader.mapping(r, "registration.surface_sampling_mm", keys: ["pre", "post"])
-        registration.sourceSpacingMM = try reader.number(sampling, "registration.surface_sampling_mm.pre", above: 0)
-        registration.targetSpacingMM = try reader.number(sampling, "registration.surface_sampling_mm.post", above: 0)
-        registration.trimFraction = try reader.number(r, "registration.trim_fraction", above: 0, atMost: 1)
-        registration.maxIterations = try reader.integer(r, "registration.max_iterations", atLeast: 1)
-        registration.toleranceMM = try reader.number(r, "registration.tolerance_mm", above: 0)
-        registration.maxVolumeRatio = try reader.number(r, "registration.max_liver_volume_ratio", atLeast: 1)
-        registration.inlierDistanceMM = try reader.number(r, "registration.inlier_distance_mm", above: 0)
-        registration.borderExclusionMM = try reader.number(r, "registration.border_exclusion_mm", atLeast: 0)
+        registration.sourceSpacingMM = try reader.number(sampling, "registration.surface_sampling_mm.pre")
+        registration.targetSpacingMM = try reader.number(sampling, "registration.surface_sampling_mm.post")
+        registration.trimFraction = try reader.number(r, "registration.trim_fraction")
+        registration.maxIterations = try reader.integer(r, "registration.max_iterations")
+        registration.toleranceMM = try reader.number(r, "registration.tolerance_mm")
+        registration.maxVolumeRatio = try reader.number(r, "registration.max_liver_volume_ratio")
+        registration.inlierDistanceMM = try reader.number(r, "registration.inlier_distance_mm")
+        registration.borderExclusionMM = try reader.number(r, "registration.border_exclusion_mm")
         localRegistration = LocalRegistration()
         if r["local_refinement"] != nil {
             let l = try reader.mapping(r, "registration.local_refinement", keys: ["sigma_mm", "use_for_margins", "warning_mm"])
-            if let sigma = try reader.optionalNumber(l, "registration.local_refinement.sigma_mm", above: 0) {
+            if let sigma = try reader.optionalNumber(l, "registration.local_refinement.sigma_mm") {
                 localRegistration!.settings.sigmaMM = sigma
                 localRegistration!.useForMargins = try reader.bool(l, "registration.local_refinement.use_for_margins")
-                localRegistration!.warningMM = try reader.number(l, "registration.local_refinement.warning_mm", atLeast: 0)
+                localRegistration!.warningMM = try reader.number(l, "registration.local_refinement.warning_mm")
             } else {
                 localRegistration = nil
             }
@@ -114,10 +114,10 @@ extension AnalysisProtocol {
         let a = try reader.mapping(r, "registration.acceptance", keys: ["min_liver_dice", "max_mean_surface_distance_mm",
                                                                        "max_surface_distance_95_mm", "min_inlier_fraction"])
         acceptance = RegistrationThresholds()
-        acceptance.minLiverDice = try reader.number(a, "registration.acceptance.min_liver_dice", atLeast: 0, atMost: 1)
-        acceptance.maxMeanSurfaceDistanceMM = try reader.number(a, "registration.acceptance.max_mean_surface_distance_mm", atLeast: 0)
-        acceptance.maxSurfaceDistance95MM = try reader.number(a, "registration.acceptance.max_surface_distance_95_mm", atLeast: 0)
-        acceptance.minInlierFraction = try reader.number(a, "registration.acceptance.min_inlier_fraction", atLeast: 0, atMost: 1)
+        acceptance.minLiverDice = try reader.number(a, "registration.acceptance.min_liver_dice")
+        acceptance.maxMeanSurfaceDistanceMM = try reader.number(a, "registration.acceptance.max_mean_surface_distance_mm")
+        acceptance.maxSurfaceDistance95MM = try reader.number(a, "registration.acceptance.max_surface_distance_95_mm")
+        acceptance.minInlierFraction = try reader.number(a, "registration.acceptance.min_inlier_fraction")
 
         let o = try reader.mapping(top, "outputs", keys: ["margin_maps", "transform"])
         marginMaps = try reader.choice(o, "outputs.margin_maps")
@@ -139,6 +139,38 @@ extension AnalysisProtocol {
         String(describing: error).split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }.joined(separator: " ")
     }
+}
+
+/// The range of every number a protocol holds. The bounds are wide for science and narrow
+/// enough that no protocol can make a case use unbounded memory or time (a histogram bin or a
+/// surface sampling of 1e-9 mm asked for petabytes; 1e8 iterations at a tolerance of 1e-300
+/// never ended). Docs/limits.md lists them.
+public enum ProtocolLimits {
+    public static let ranges: [String: ClosedRange<Double>] = [
+        "margin.target_mm": 0...50,
+        "margin.category_cutoffs_mm": -50...50,
+        "margin.shells_mm": 0.1...50,
+        "margin.capsule_exclusion_mm": 0.1...50,
+        "margin.histogram_bin_mm": 0.05...10,
+        "registration.surface_sampling_mm.pre": 0.25...20,
+        "registration.surface_sampling_mm.post": 0.25...20,
+        "registration.trim_fraction": 0.1...1,
+        "registration.max_iterations": 1...1000,
+        "registration.tolerance_mm": 1e-6...10,
+        "registration.max_liver_volume_ratio": 1...100,
+        "registration.inlier_distance_mm": 0.1...100,
+        "registration.border_exclusion_mm": 0...50,
+        "registration.local_refinement.sigma_mm": 5...500,
+        "registration.local_refinement.warning_mm": 0...50,
+        "registration.acceptance.min_liver_dice": 0...1,
+        "registration.acceptance.max_mean_surface_distance_mm": 0...100,
+        "registration.acceptance.max_surface_distance_95_mm": 0...100,
+        "registration.acceptance.min_inlier_fraction": 0...1,
+    ]
+    /// Longest list of cut-offs, shells or label values.
+    public static let maxListLength = 16
+    /// Largest label value (2^31 - 1, the largest an int32 label map holds).
+    public static let maxLabel = Int(Int32.max)
 }
 
 /// Reads typed values out of YAML nodes, each error naming the file, line and key.
@@ -210,39 +242,45 @@ struct ProtocolReader {
         return x
     }
 
-    func number(_ parent: Entries, _ key: String, atLeast low: Double? = nil, above strictLow: Double? = nil,
-                atMost high: Double? = nil) throws(ProtocolError) -> Double {
+    /// The number at `key`, within its range in `ProtocolLimits`.
+    func number(_ parent: Entries, _ key: String) throws(ProtocolError) -> Double {
         let node = try value(parent, key)
-        let x = try number(node, key)
-        if let low, x < low { throw error(node, key, "must be at least \(formatMM(low)), got \(formatMM(x))") }
-        if let strictLow, x <= strictLow { throw error(node, key, "must be above \(formatMM(strictLow)), got \(formatMM(x))") }
-        if let high, x > high { throw error(node, key, "must be at most \(formatMM(high)), got \(formatMM(x))") }
+        return try bounded(try number(node, key), node, key)
+    }
+
+    private func bounded(_ x: Double, _ node: Node, _ key: String) throws(ProtocolError) -> Double {
+        guard let range = ProtocolLimits.ranges[key] else { preconditionFailure("no range for \(key)") }
+        guard range.contains(x) else {
+            throw error(node, key, "must be from \(formatMM(range.lowerBound)) to \(formatMM(range.upperBound)), got \(formatMM(x))")
+        }
         return x
     }
 
-    func optionalNumber(_ parent: Entries, _ key: String, above strictLow: Double) throws(ProtocolError) -> Double? {
+    /// null, or a number within its range.
+    func optionalNumber(_ parent: Entries, _ key: String) throws(ProtocolError) -> Double? {
         let node = try value(parent, key)
         if node.tag == Tag(.null) { return nil }
-        return try number(parent, key, above: strictLow)
+        return try number(parent, key)
     }
 
-    func integer(_ parent: Entries, _ key: String, atLeast low: Int) throws(ProtocolError) -> Int {
+    func integer(_ parent: Entries, _ key: String) throws(ProtocolError) -> Int {
         let node = try value(parent, key)
         guard node.tag == Tag(.int), let i = node.int else { throw error(node, key, "expected a whole number, got \(describe(node))") }
-        guard i >= low else { throw error(node, key, "must be at least \(low), got \(i)") }
+        _ = try bounded(Double(i), node, key)
         return i
     }
 
-    func numbers(_ parent: Entries, _ key: String, ascending: Bool, positive: Bool = false) throws(ProtocolError) -> [Double] {
+    /// A list of at most `ProtocolLimits.maxListLength` numbers, each within the key's range,
+    /// in ascending order without repeats.
+    func numbers(_ parent: Entries, _ key: String) throws(ProtocolError) -> [Double] {
         let node = try value(parent, key)
         guard let items = node.sequence else { throw error(node, key, "expected a list of numbers, e.g. [0, 5]") }
-        var result: [Double] = []
-        for item in items {
-            let x = try number(item, key)
-            if positive, x <= 0 { throw error(item, key, "must be above 0, got \(formatMM(x))") }
-            result.append(x)
+        guard items.count <= ProtocolLimits.maxListLength else {
+            throw error(node, key, "at most \(ProtocolLimits.maxListLength) values, got \(items.count)")
         }
-        if ascending, zip(result, result.dropFirst()).contains(where: { $0 >= $1 }) {
+        var result: [Double] = []
+        for item in items { result.append(try bounded(try number(item, key), item, key)) }
+        if zip(result, result.dropFirst()).contains(where: { $0 >= $1 }) {
             throw error(node, key, "the values must be in ascending order without repeats")
         }
         return result
@@ -253,12 +291,18 @@ struct ProtocolReader {
         let node = try value(parent, key)
         let items = node.sequence.map(Array.init) ?? [node]
         guard !items.isEmpty else { throw error(node, key, "expected at least one label value") }
+        guard items.count <= ProtocolLimits.maxListLength else {
+            throw error(node, key, "at most \(ProtocolLimits.maxListLength) label values, got \(items.count)")
+        }
         var result: [Int] = []
         for item in items {
             guard item.tag == Tag(.int), let label = item.int else {
                 throw error(item, key, "expected a label value (a whole number), got \(describe(item))")
             }
             guard label >= 1 else { throw error(item, key, "label values start at 1 (0 is background), got \(label)") }
+            guard label <= ProtocolLimits.maxLabel else {
+                throw error(item, key, "label values are at most \(ProtocolLimits.maxLabel), got \(label)")
+            }
             result.append(label)
         }
         guard Set(result).count == result.count else { throw error(node, key, "a label value is listed twice") }

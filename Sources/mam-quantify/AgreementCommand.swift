@@ -46,7 +46,12 @@ struct AgreementCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard toleranceMM >= 0, toleranceMM.isFinite else { throw ValidationError("--tolerance-mm must be a number >= 0") }
+        try Self.checkTolerance(toleranceMM)
+    }
+
+    /// The surface Dice's tolerance: 0 to 100 mm (Docs/limits.md).
+    static func checkTolerance(_ mm: Double) throws {
+        guard (0...100).contains(mm) else { throw ValidationError("--tolerance-mm must be from 0 to 100 mm") }
     }
 
     func run() throws {
@@ -123,6 +128,7 @@ struct AgreementCohortCommand: ParsableCommand {
 
     func validate() throws {
         guard (cohort == nil) != (manifest == nil) else { throw ValidationError("give a cohort folder or --manifest, one of them") }
+        try AgreementCommand.checkTolerance(toleranceMM)
     }
 
     @Option(help: ArgumentHelp("Output folder.", valueName: "folder"))

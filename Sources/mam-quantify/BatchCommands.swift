@@ -67,7 +67,7 @@ struct BatchCommand: ParsableCommand {
 
     func validate() throws {
         guard (cohort == nil) != (manifest == nil) else { throw ValidationError("give a cohort folder or --manifest, one of them") }
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        guard (1...256).contains(jobs) else { throw ValidationError("--jobs must be from 1 to 256") }
         if let shard { _ = try Self.parseShard(shard) }
     }
 
