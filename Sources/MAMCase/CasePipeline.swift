@@ -157,6 +157,30 @@ public enum CasePipeline {
         public static let marginMask = "margin_mask.nii.gz"
         public static let categoryMap = "margin_categories.nii.gz"
         public static let transform = "pre_to_post.tfm"
+        /// Every file a case writes (the batch's error record aside).
+        public static let all = [report, marginMap, marginMask, categoryMap, transform]
+    }
+
+    /// Removes the results of an earlier run from `folder` (every file in `FileName.all` and
+    /// the error record `errorRecord`, when given), so that a folder never shows results the
+    /// last run did not produce. Refuses a folder that is a symbolic link: results are never
+    /// written (or removed) through one.
+    public static func clearEarlierResults(in folder: String, errorRecord: String? = nil) throws(PipelineError) {
+        let manager = FileManager.default
+        if (try? manager.attributesOfItem(atPath: folder)[.type] as? FileAttributeType) == .typeSymbolicLink {
+            throw PipelineError(stage: .output, kind: .cannotWrite,
+                                message: "\(folder): the output folder is a symbolic link; results are not written through links")
+        }
+        for name in FileName.all + [errorRecord].compactMap({ $0 }) {
+            let path = folder + "/" + name
+            guard manager.fileExists(atPath: path) else { continue }
+            do {
+                try manager.removeItem(atPath: path)
+            } catch {
+                throw PipelineError(stage: .output, kind: .cannotWrite,
+                                    message: "\(path): an earlier result cannot be removed (\(fileSystemReason(error)))")
+            }
+        }
     }
 
     /// Writes the margin maps, the transform and, last, the report into `folder` (created if
@@ -168,7 +192,7 @@ public enum CasePipeline {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
             throw PipelineError(stage: .output, kind: .cannotWrite,
-                                message: "\(folder): cannot create the output folder (\(AnalysisProtocol.oneLine(error)))")
+                                message: "\(folder): cannot create the output folder (\(fileSystemReason(error)))")
         }
         do throws(ImageIOError) {
             if let maps = result.maps {

@@ -59,7 +59,7 @@ struct Inputs {
             } catch let error as ITKTransformFile.FormatError {
                 return .failure(.input(error.description))
             } catch {
-                return .failure(.input("\(path): cannot be read (\(AnalysisProtocol.oneLine(error)))"))
+                return .failure(.input("\(path): cannot be read (\(fileSystemReason(error)))"))
             }
         }
         var files: [File] = []

@@ -47,6 +47,8 @@ public final class Batch: @unchecked Sendable {
         case done(registrationRejected: Bool, margins: [Double?])
         /// Skipped: its report is up to date (same inputs and protocol, by SHA-256).
         case upToDate
+        /// Skipped: another run (a second batch on the same output folder) is computing it.
+        case busy
         case failed(ErrorRecord)
     }
 
@@ -78,8 +80,16 @@ public final class Batch: @unchecked Sendable {
     public func run(_ cases: [CohortCase],
                     report: @escaping @Sendable (_ id: String, _ outcome: Outcome, _ seconds: Double, _ progress: Progress) -> Void)
         throws -> Progress {
-        try FileManager.default.createDirectory(atPath: options.outFolder, withIntermediateDirectories: true)
-        Self.removeTemporaryFiles(in: options.outFolder)
+        // The output folder must be writable before any case is computed.
+        do {
+            try FileManager.default.createDirectory(atPath: options.outFolder, withIntermediateDirectories: true)
+            let probe = options.outFolder + "/.mamq-write-probe-\(getpid())"
+            try Data().write(to: URL(fileURLWithPath: probe))
+            try FileManager.default.removeItem(atPath: probe)
+        } catch {
+            throw BatchError(description: "\(options.outFolder): the output folder cannot be written (\(fileSystemReason(error)))")
+        }
+        try rebuildTables(removingTemporaryFiles: true)
         progress.total = cases.count
         next = 0
         let workers = max(1, min(options.jobs, cases.count))
@@ -100,7 +110,7 @@ public final class Batch: @unchecked Sendable {
                     guard let outcome, !stopping else { lock.unlock(); return }
                     switch outcome {
                     case .done: progress.done += 1
-                    case .upToDate: progress.skipped += 1
+                    case .upToDate, .busy: progress.skipped += 1
                     case .failed: progress.failed += 1
                     }
                     let snapshot = progress
@@ -108,14 +118,14 @@ public final class Batch: @unchecked Sendable {
                     if Date().timeIntervalSince(lastRebuild) > 5 {
                         lastRebuild = Date()
                         // A periodic rebuild that fails is tried again at the next one and at the end.
-                        _ = try? CohortSummary.rebuild(options.outFolder)
+                        _ = try? rebuildTables(removingTemporaryFiles: false)
                     }
                     lock.unlock()
                 }
             }
         }
         group.wait()
-        try CohortSummary.rebuild(options.outFolder)
+        try rebuildTables(removingTemporaryFiles: false)
         lock.lock()
         defer { lock.unlock() }
         progress.interrupted = stopping
@@ -133,19 +143,65 @@ public final class Batch: @unchecked Sendable {
         for process in inFlight.values where process.isRunning { process.terminate() }
     }
 
+    /// Rebuilds the cohort tables (and, at the start, removes temporary files of interrupted
+    /// table writes) holding the output folder's table lock, so that two runs on one folder
+    /// (shards of a cluster array) never write or delete each other's files.
+    private func rebuildTables(removingTemporaryFiles: Bool) throws {
+        let tablesLock: FileLock
+        do {
+            tablesLock = try FileLock(path: options.outFolder + "/" + Self.tablesLockName, wait: true)
+        } catch {
+            throw BatchError(description: "\(options.outFolder): the output folder cannot be written (\(error))")
+        }
+        if removingTemporaryFiles { Self.removeTemporaryFiles(in: options.outFolder) }
+        do {
+            try CohortSummary.rebuild(options.outFolder)
+        } catch {
+            throw BatchError(description: "\(options.outFolder): the cohort tables cannot be written (\(fileSystemReason(error)))")
+        }
+        withExtendedLifetime(tablesLock) {}
+    }
+
+    static let tablesLockName = ".mamq-tables.lock"
+    /// The lock file in each case folder, held while the case runs.
+    static let caseLockName = ".mamq-case.lock"
+
     /// Runs one case; nil when the batch was stopped meanwhile.
     private func process(_ item: CohortCase) -> Outcome? {
         let folder = options.outFolder + "/" + item.id
+        func failure(_ stage: String, _ kind: PipelineError.Kind, _ reason: String) -> Outcome {
+            .failed(ErrorRecord(caseId: item.id, stage: stage, exitStatus: options.worker.exitStatus(kind), reason: reason))
+        }
+        // Ids are checked where cases are found; a case folder is never a link to elsewhere.
+        if let problem = CaseID.problem(item.id) { return failure("input", .invalidInput, problem) }
+        if (try? FileManager.default.attributesOfItem(atPath: folder)[.type] as? FileAttributeType) == .typeSymbolicLink {
+            return failure("output", .cannotWrite, "\(folder): the case folder is a symbolic link; results are not written through links")
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            return failure("output", .cannotWrite, "\(folder): cannot create the case folder (\(fileSystemReason(error)))")
+        }
+        // One run at a time per case: a second batch on the same folder leaves it to the first.
+        let caseLock: FileLock
+        do {
+            caseLock = try FileLock(path: folder + "/" + Self.caseLockName, wait: false)
+        } catch .held {
+            return .busy
+        } catch {
+            return failure("output", .cannotWrite, "\(folder): the case folder cannot be written (\(error))")
+        }
+        defer { withExtendedLifetime(caseLock) {} }
+
         guard let images = item.images else {
             let record = ErrorRecord(caseId: item.id, stage: "input", exitStatus: options.worker.exitStatus(.invalidInput),
                                      reason: item.problem ?? "no input files")
-            clear(folder)
-            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            _ = clear(folder)
             try? record.write(to: folder)
             return .failed(record)
         }
         if !options.force, isUpToDate(item, folder: folder) { return .upToDate }
-        clear(folder)
+        if let problem = clear(folder) { return failure("output", .cannotWrite, problem) }
         let status: Int32
         let stderr: String
         do {
@@ -167,10 +223,17 @@ public final class Batch: @unchecked Sendable {
            let record = try? JSONDecoder().decode(ErrorRecord.self, from: data) {
             return .failed(record)
         }
-        // The worker ended without a report or a record (killed, or a usage error).
-        let lastLine = stderr.split(whereSeparator: \.isNewline).last.map(String.init)
-        let record = ErrorRecord(caseId: item.id, stage: "worker", exitStatus: status,
-                                 reason: lastLine ?? "the case's process ended with status \(status) and no message")
+        // The worker ended without a report or a record: killed by a signal, or a usage error
+        // (whose one line is kept, without its "error: " prefix).
+        let reason: String
+        if status > 128 {
+            reason = "the case's process was killed by signal \(status - 128)"
+        } else if let line = stderr.split(whereSeparator: \.isNewline).last(where: { $0.hasPrefix("error: ") }) {
+            reason = String(line.dropFirst("error: ".count))
+        } else {
+            reason = "the case's process ended with status \(status) and no message"
+        }
+        let record = ErrorRecord(caseId: item.id, stage: "worker", exitStatus: status, reason: reason)
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try? record.write(to: folder)
         return .failed(record)
@@ -223,28 +286,29 @@ public final class Batch: @unchecked Sendable {
         }
     }
 
-    /// Removes a case's previous results before it runs again (its report, error record and
-    /// any file a killed run left half-written).
-    private func clear(_ folder: String) {
-        for name in [CasePipeline.FileName.report, ErrorRecord.fileName] {
-            try? FileManager.default.removeItem(atPath: folder + "/" + name)
-        }
+    /// Removes a case's previous results before it runs again (every file a case writes, its
+    /// error record, and any file a killed run left half-written); returns why not, if not.
+    private func clear(_ folder: String) -> String? {
         Self.removeTemporaryFiles(in: folder)
+        do {
+            try CasePipeline.clearEarlierResults(in: folder, errorRecord: ErrorRecord.fileName)
+            return nil
+        } catch {
+            return error.message
+        }
     }
 
     /// Deletes the temporary files of interrupted atomic writes (`.NAME.tmp-...`) in `folder`
-    /// and, for the output folder, in each case folder.
+    /// (each case's own under its lock, the tables' under the tables lock).
     static func removeTemporaryFiles(in folder: String) {
         let manager = FileManager.default
-        for name in (try? manager.contentsOfDirectory(atPath: folder)) ?? [] {
-            let path = folder + "/" + name
-            if name.hasPrefix("."), name.contains(".tmp-") {
-                try? manager.removeItem(atPath: path)
-            } else if !name.hasPrefix("."), (try? manager.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeDirectory {
-                for inner in (try? manager.contentsOfDirectory(atPath: path)) ?? [] where inner.hasPrefix(".") && inner.contains(".tmp-") {
-                    try? manager.removeItem(atPath: path + "/" + inner)
-                }
-            }
+        for name in (try? manager.contentsOfDirectory(atPath: folder)) ?? [] where name.hasPrefix(".") && name.contains(".tmp-") {
+            try? manager.removeItem(atPath: folder + "/" + name)
         }
     }
+}
+
+/// Why a batch cannot run or finish: one line naming the folder (the command exits 73).
+public struct BatchError: Error, CustomStringConvertible {
+    public let description: String
 }

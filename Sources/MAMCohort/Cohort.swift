@@ -34,6 +34,10 @@ public enum Cohort {
         for name in names.sorted() where !name.hasPrefix(".") {
             let caseFolder = folder + "/" + name
             guard manager.fileExists(atPath: caseFolder, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
+            if let problem = CaseID.problem(name) {
+                cases.append(CohortCase(id: name, images: nil, problem: "\(caseFolder): \(problem)"))
+                continue
+            }
             let files = ((try? manager.contentsOfDirectory(atPath: caseFolder)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
             cases.append(match(id: name, folder: caseFolder, files: files, patterns: patterns))
         }
@@ -93,6 +97,7 @@ public enum Cohort {
             guard let id = column["case_id"], id.range(of: "^[A-Za-z0-9._-]+$", options: .regularExpression) != nil else {
                 throw CohortError(description: "\(path): line \(line): case_id must be letters, digits, '.', '_' or '-'")
             }
+            if let problem = CaseID.problem(id) { throw CohortError(description: "\(path): line \(line): \(problem)") }
             guard seen.insert(id).inserted else { throw CohortError(description: "\(path): line \(line): case \(id) listed twice") }
             if let pre = column["pre"], let post = column["post"] {
                 cases.append(CohortCase(id: id, images: .labelMaps(pre: pre, post: post), problem: nil))

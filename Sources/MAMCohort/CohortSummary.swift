@@ -58,6 +58,10 @@ public enum CohortSummary {
         let decoder = JSONDecoder()
         for name in names {
             let folder = outFolder + "/" + name
+            // Results are never read through a link (a case folder is a real folder).
+            if (try? FileManager.default.attributesOfItem(atPath: folder)[.type] as? FileAttributeType) == .typeSymbolicLink {
+                continue
+            }
             if let data = FileManager.default.contents(atPath: folder + "/" + CasePipeline.FileName.report),
                let report = try? decoder.decode(CaseReport.self, from: data) {
                 results.reports.append((name, report))

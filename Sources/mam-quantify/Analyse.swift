@@ -95,6 +95,7 @@ struct Analyse: ParsableCommand {
         if noRegistration, transform != nil {
             throw ValidationError("--no-registration and --transform exclude each other")
         }
+        if let caseId, let problem = CaseID.problem(caseId) { throw ValidationError("--case-id: \(problem)") }
     }
 
     func run() throws {
@@ -110,8 +111,9 @@ struct Analyse: ParsableCommand {
             let id = caseId ?? Self.defaultCaseId(postPath: postPath)
             let alignment: CaseRequest.Alignment = noRegistration ? .identity : (transform.map { .transformFile($0) } ?? .protocolDefault)
             let request = CaseRequest(caseId: id, images: images, alignment: alignment, analysisProtocol: analysisProtocol)
-            let result = try CasePipeline.run(request)
             let folder = out ?? "mam-results/" + id
+            try CasePipeline.clearEarlierResults(in: folder, errorRecord: ErrorRecord.fileName)
+            let result = try CasePipeline.run(request)
             let (report, data) = try CasePipeline.write(result, to: folder)
             if json {
                 FileHandle.standardOutput.write(data)
@@ -144,10 +146,10 @@ struct Analyse: ParsableCommand {
     }
 
     /// The name of the folder holding the post-ablation file (the current folder's name when
-    /// the path has no folder).
+    /// the path has no folder); "case" when that name cannot be a case id.
     static func defaultCaseId(postPath: String) -> String {
         let folder = URL(fileURLWithPath: postPath).standardizedFileURL.deletingLastPathComponent()
         let name = folder.lastPathComponent
-        return name.isEmpty || name == "/" ? "case" : name
+        return CaseID.problem(name) == nil ? name : "case"
     }
 }

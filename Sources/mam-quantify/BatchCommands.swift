@@ -118,8 +118,15 @@ struct BatchCommand: ParsableCommand {
         let batch = Batch(.init(outFolder: out, analysisProtocol: analysisProtocol, jobs: jobs, force: force, worker: worker))
         let display = ProgressDisplay(total: cases.count)
         let signals = SignalStop.install { batch.stop() }
-        let progress = try batch.run(cases) { id, outcome, seconds, progress in
-            display.show(id, outcome, seconds, progress)
+        let progress: Batch.Progress
+        do {
+            progress = try batch.run(cases) { id, outcome, seconds, progress in
+                display.show(id, outcome, seconds, progress)
+            }
+        } catch let error as BatchError {
+            display.abandon()
+            printError(error.description)
+            throw ExitCode(ExitStatus.cannotWrite)
         }
         signals.forEach { $0.cancel() }
         if progress.interrupted {
@@ -134,17 +141,20 @@ struct BatchCommand: ParsableCommand {
     /// A worker's arguments: this executable's `analyse` for one case, quiet, single threaded
     /// (the batch sets MAMQ_THREADS=1), writing an error record when it fails.
     static func workerArguments(_ id: String, _ images: CaseRequest.Images, _ folder: String, protocol: String) -> [String] {
-        var arguments = ["analyse"]
+        // Every value joined to its option with '=' and the files after '--', so that an id or
+        // a path starting with '-' (a folder named "-p01" or "--help") is never taken for an option.
+        var options = ["--out=\(folder)", "--case-id=\(id)", "--protocol=\(`protocol`)", "--quiet", "--batch-worker"]
+        var files: [String] = []
         switch images {
         case .labelMaps(let pre, let post):
-            arguments += [pre, post]
+            files = [pre, post]
         case .structures(let preLiver, let preTumour, let postLiver, let zone):
-            if let preLiver { arguments += ["--pre-liver", preLiver] }
-            arguments += ["--pre-tumour", preTumour]
-            if let postLiver { arguments += ["--post-liver", postLiver] }
-            arguments += ["--post-ablation", zone]
+            if let preLiver { options.append("--pre-liver=\(preLiver)") }
+            options.append("--pre-tumour=\(preTumour)")
+            if let postLiver { options.append("--post-liver=\(postLiver)") }
+            options.append("--post-ablation=\(zone)")
         }
-        return arguments + ["--out", folder, "--case-id", id, "--protocol", `protocol`, "--quiet", "--batch-worker"]
+        return ["analyse"] + options + ["--"] + files
     }
 
     /// This executable (the workers run it too).

@@ -46,6 +46,8 @@ final class ProgressDisplay: @unchecked Sendable {
             what = "done, MAM \(mams)" + (rejected ? " (registration rejected)" : "")
         case .upToDate:
             what = "up to date, skipped"
+        case .busy:
+            what = "skipped: another run on this output folder is computing it"
         case .failed(let record):
             what = "FAILED (\(record.stage), exit \(record.exitStatus)): \(record.reason)"
         }
@@ -74,6 +76,11 @@ final class ProgressDisplay: @unchecked Sendable {
     static func duration(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
         return s >= 3600 ? "\(s / 3600) h \(s % 3600 / 60) min" : (s >= 60 ? "\(s / 60) min \(s % 60) s" : "\(s) s")
+    }
+
+    /// Clears the status line before an error is printed.
+    func abandon() {
+        if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 
     func interrupted() {

@@ -1,0 +1,146 @@
+import Foundation
+import MAMTestSupport
+import Testing
+
+/// The 0.6.0 audit's batch and output-folder findings, rebuilt: ids that are not one path
+/// component, a symlinked case folder, two batches on one output folder, an output folder that
+/// cannot be written, ids that look like options, results left over from an earlier run.
+@Suite("mam-quantify end to end: output folders cannot be escaped or left stale")
+final class BatchHardeningTests {
+    let folder: TemporaryFolder
+    let sample = SampleCaseFiles.all[0]
+
+    init() throws { folder = try TemporaryFolder() }
+    deinit { folder.remove() }
+
+    /// A cohort folder with one copy of the sphere sample case per id.
+    func cohort(_ ids: [String], in name: String = "cohort") throws -> String {
+        let root = folder.file(name)
+        for id in ids {
+            try FileManager.default.createDirectory(atPath: root + "/" + id, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: sample.pre, toPath: root + "/" + id + "/pre.nii.gz")
+            try FileManager.default.copyItem(atPath: sample.post, toPath: root + "/" + id + "/post.nii.gz")
+        }
+        return root
+    }
+
+    func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
+    @Test("manifest ids '..', '.', 'a/b' and '.hidden' are refused by line; nothing is written outside OUT",
+          arguments: ["..", ".", "a/b", ".hidden"])
+    func manifestIds(_ id: String) throws {
+        let manifest = folder.file("manifest.csv")
+        try "case_id,pre,post\n\(id),\(sample.pre),\(sample.post)\n".write(toFile: manifest, atomically: true, encoding: .utf8)
+        let out = folder.file("results/out")
+        let run = try Binary.run(["batch", "--manifest", manifest, "--out", out])
+        #expect(run.status == 66)
+        #expect(run.stderr.hasPrefix("error: \(manifest): line 2: "))
+        #expect(run.stderr.split(separator: "\n").count == 1)
+        #expect(!exists(folder.file("results/report.json")) && !exists(out + "/report.json"))
+    }
+
+    @Test("--case-id ../../x cannot escape mam-results/: bad usage, nothing written")
+    func caseIdEscape() throws {
+        let run = try Binary.run([sample.pre, sample.post, "--case-id", "../../x"], in: folder.path)
+        #expect(run.status == 64)
+        #expect(run.stderr.contains("--case-id: a case id cannot start with '.'"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+    }
+
+    @Test("a case folder inside OUT that is a symbolic link is not written through")
+    func symlinkedCaseFolder() throws {
+        let root = try cohort(["p01", "p02"])
+        let out = folder.file("out")
+        let elsewhere = folder.file("elsewhere")
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: out + "/p01", withDestinationPath: elsewhere)
+        let run = try Binary.run(["batch", root, "--out", out])
+        #expect(run.status == 4)
+        #expect(run.stdout.contains("p01: FAILED (output, exit 73): \(out)/p01: the case folder is a symbolic link"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere).isEmpty)
+        #expect(exists(out + "/p02/report.json"))
+    }
+
+    @Test("two batches on one OUT at once: each case is computed by exactly one of them")
+    func twoBatches() throws {
+        let ids = (1...6).map { String(format: "p%02d", $0) }
+        let root = try cohort(ids)
+        let out = folder.file("out")
+        func start() throws -> (Process, Pipe) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Binary.path)
+            process.arguments = ["batch", root, "--out", out, "--jobs", "1"]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return (process, pipe)
+        }
+        let runs = [try start(), try start()]
+        var computed: [String: Int] = [:]
+        for (process, pipe) in runs {
+            let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            for line in text.split(separator: "\n") where line.contains(": done, MAM") {
+                let id = line.split(separator: " ")[1].dropLast()
+                computed[String(id), default: 0] += 1
+            }
+        }
+        #expect(computed == Dictionary(uniqueKeysWithValues: ids.map { ($0, 1) }))
+        let summary = try String(contentsOfFile: out + "/summary.csv", encoding: .utf8)
+        #expect(summary.split(separator: "\n").count == 1 + ids.count)
+    }
+
+    @Test("an output folder that cannot be written: exit 73 with one line before any case is computed")
+    func unwritableOut() throws {
+        let root = try cohort(["p01"])
+        let blocker = folder.file("blocker")
+        try "a file, not a folder".write(toFile: blocker, atomically: true, encoding: .utf8)
+        let run = try Binary.run(["batch", root, "--out", blocker + "/out"])
+        #expect(run.status == 73)
+        let lines = run.stderr.split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(lines.first == "error: \(blocker)/out: the output folder cannot be written (Not a directory)")
+    }
+
+    @Test("case folders named '-p01' and '--help' are cases, not options")
+    func idsLikeOptions() throws {
+        let root = try cohort(["-p01", "--help"])
+        let out = folder.file("out")
+        let run = try Binary.run(["batch", root, "--out", out])
+        #expect(run.status == 0)
+        #expect(exists(out + "/-p01/report.json") && exists(out + "/--help/report.json"))
+    }
+
+    @Test("a failed re-run into an existing --out leaves neither the old report nor the old maps")
+    func staleSingleRun() throws {
+        let out = folder.file("case")
+        #expect(try Binary.run([sample.pre, sample.post, "--out", out, "--quiet"]).status == 0)
+        #expect(exists(out + "/report.json") && exists(out + "/margin_mm.nii.gz"))
+        let broken = folder.file("post.nii.gz")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: sample.post))
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: broken))
+        let rerun = try Binary.run([sample.pre, broken, "--out", out, "--quiet"])
+        #expect(rerun.status == 65)
+        let left = try FileManager.default.contentsOfDirectory(atPath: out)
+        #expect(left.isEmpty, "left behind: \(left)")
+    }
+
+    @Test("a batch case that fails on re-run (--force) keeps its error record only")
+    func staleBatchCase() throws {
+        let root = try cohort(["p01", "p02"])
+        let out = folder.file("out")
+        #expect(try Binary.run(["batch", root, "--out", out]).status == 0)
+        let post = root + "/p01/post.nii.gz"
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: post))
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: post))
+        let rerun = try Binary.run(["batch", root, "--out", out, "--force"])
+        #expect(rerun.status == 4)
+        let left = try FileManager.default.contentsOfDirectory(atPath: out + "/p01").filter { !$0.hasPrefix(".") }
+        #expect(left == ["error.json"])
+        #expect(rerun.stdout.contains("FAILED (input, exit 65): \(post): "))
+        #expect(!rerun.stdout.contains("error: "))
+    }
+}
