@@ -40,7 +40,7 @@ extension AnalysisProtocol {
         # Every key is required; unknown keys and bad values are refused with the line and the reason.
         # Lengths are in millimetres (keys ending in _mm). Docs/protocols.md explains each key.
         name: iamcomplete
-        version: "2"
+        version: "3"
         description: Rigid liver registration (ICP); margin target 5 mm; categories < 0, 0 to < 5, >= 5 mm.
 
         labels:
@@ -63,6 +63,7 @@ extension AnalysisProtocol {
           capsule_exclusion_mm: null    # e.g. 2: also report margins without the surface within 2 mm of the capsule
           fill_ablation_holes: true     # gas or a closed needle track inside the zone counts as ablated
           histogram_bin_mm: 1
+          min_component_ml: 0.02        # smaller parts of the zone and tumour components are specks: set aside with a warning
           uncertainty: true             # a 95% interval of each MAM and P(MAM >= target) (Docs/uncertainty.md)
 
         registration:
@@ -109,7 +110,7 @@ extension AnalysisProtocol {
         # Every key is required; unknown keys and bad values are refused with the line and the reason.
         # Lengths are in millimetres (keys ending in _mm). Docs/protocols.md explains each key.
         name: prometheus
-        version: "2"
+        version: "3"
         description: Rigid liver registration (ICP); margin target 2 mm; categories < 0, 0 to < 2, 2 to < 5, >= 5 mm.
 
         labels:
@@ -132,6 +133,7 @@ extension AnalysisProtocol {
           capsule_exclusion_mm: null    # e.g. 2: also report margins without the surface within 2 mm of the capsule
           fill_ablation_holes: true     # gas or a closed needle track inside the zone counts as ablated
           histogram_bin_mm: 1
+          min_component_ml: 0.02        # smaller parts of the zone and tumour components are specks: set aside with a warning
           uncertainty: true             # a 95% interval of each MAM and P(MAM >= target) (Docs/uncertainty.md)
 
         registration:

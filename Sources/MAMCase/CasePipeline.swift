@@ -78,7 +78,7 @@ public enum CasePipeline {
         // Read: every file at once (reading and hashing), then the masks.
         let loaded = try Inputs.load(request)
         let masks = try loaded.masks(proto, needLivers: needsLivers(request))
-        let tumours = try masks.tumourMasks(proto)
+        let (tumours, tumourSpecks) = try masks.tumourMasks(proto, file: loaded.preFile)
         let readSeconds = clock.lap()
 
         // Register.
@@ -137,8 +137,12 @@ public enum CasePipeline {
         let maps: MarginMaps? = proto.marginMaps == .none ? nil : analysis.marginMaps(wholeGrid: proto.marginMaps == .wholeGrid)
         let mapsSeconds = clock.lap()
 
+        let caseWarnings = [
+            Masks.specksWarning("pre-ablation tumour mask", tumourSpecks, masks.tumour.geometry, minimumML: proto.margin.minimumComponentML),
+            Masks.specksWarning("ablation zone", prepared.ablationZoneSetAside, masks.zone.geometry, minimumML: proto.margin.minimumComponentML),
+        ].compactMap { $0 }
         let report = ReportBuilder(request: request, loaded: loaded, masks: masks).report(
-            analysis: analysis, labels: tumours.map(\.label), method: method, registration: registration,
+            caseWarnings: caseWarnings, analysis: analysis, labels: tumours.map(\.label), method: method, registration: registration,
             preToPost: preToPost, writesMaps: maps != nil,
             atTumours: analysis.tumours.indices.map { n in
                 TumourFindings(fits: fits, tumour: n, usedMAM: analysis.tumours[n].minimalMarginMM,

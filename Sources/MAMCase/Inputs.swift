@@ -187,17 +187,50 @@ struct Masks {
     let postLiver: Mask?
 
     /// One mask per tumour (crops of the pre grid with room for every figure), with its label
-    /// value when the protocol separates tumours by label.
-    func tumourMasks(_ proto: AnalysisProtocol) throws(PipelineError) -> [(label: Int?, mask: Mask)] {
+    /// value when the protocol separates tumours by label; tumour components below the
+    /// protocol's minimum volume are set aside (their voxel counts returned). Only specks: an
+    /// error naming `file`.
+    func tumourMasks(_ proto: AnalysisProtocol, file: String) throws(PipelineError) -> (tumours: [(label: Int?, mask: Mask)], setAside: [Int]) {
+        let result: (tumours: [(label: Int?, mask: Mask)], setAside: [Int])
         switch proto.tumours {
         case .components:
-            return MarginEngine.separateTumours(tumour, settings: proto.margin).map { (nil, $0) }
+            let (parts, setAside) = MarginEngine.separateTumours(tumour, settings: proto.margin)
+            result = (parts.map { (nil, $0) }, setAside)
         case .labels:
+            let byLabel: [(label: Int, mask: Mask)]
             do {
-                return try tumourImage.masks(byLabel: tumourLabels).map { ($0.label, $0.mask) }
+                byLabel = try tumourImage.masks(byLabel: tumourLabels)
             } catch {
                 throw .input(error.description)
             }
+            var kept: [(label: Int?, mask: Mask)] = []
+            var setAside: [Int] = []
+            for (label, mask) in byLabel {
+                let (cleaned, removed) = MarginEngine.removingSpecks(mask, settings: proto.margin)
+                setAside += removed
+                if cleaned.count > 0 { kept.append((label, cleaned)) }
+            }
+            result = (kept, setAside.sorted(by: >))
         }
+        if result.tumours.isEmpty, let largest = result.setAside.first {
+            throw .input("\(file): the tumour holds only specks (\(result.setAside.count) components of at most "
+                + "\(Self.millilitres(largest, tumour.geometry)), below the protocol's minimum of "
+                + "\(formatMM(proto.margin.minimumComponentML)) mL)")
+        }
+        return result
+    }
+
+    /// A voxel count of `grid` in mL, for messages.
+    static func millilitres(_ voxels: Int, _ grid: ImageGeometry) -> String {
+        String(format: "%.3g mL", Double(voxels) * grid.voxelVolumeML)
+    }
+
+    /// The warning for specks set aside from `structure`, nil when there were none.
+    static func specksWarning(_ structure: String, _ voxels: [Int], _ grid: ImageGeometry, minimumML: Double) -> String? {
+        guard let largest = voxels.max() else { return nil }
+        let total = voxels.reduce(0, +)
+        let what = voxels.count == 1 ? "1 component" : "\(voxels.count) components"
+        return "\(structure): \(what) below the minimum of \(formatMM(minimumML)) mL set aside as specks "
+            + "(largest \(millilitres(largest, grid)), \(millilitres(total, grid)) in all): check the segmentation"
     }
 }

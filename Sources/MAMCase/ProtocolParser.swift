@@ -73,7 +73,7 @@ extension AnalysisProtocol {
 
         let m = try reader.mapping(top, "margin", keys: ["target_mm", "category_cutoffs_mm", "shells_mm",
                                                           "capsule_exclusion_mm", "fill_ablation_holes",
-                                                          "histogram_bin_mm"], optional: ["uncertainty"])
+                                                          "histogram_bin_mm"], optional: ["uncertainty", "min_component_ml"])
         margin = MarginSettings()
         margin.targetMarginMM = try reader.number(m, "margin.target_mm")
         margin.categoryCutoffsMM = try reader.numbers(m, "margin.category_cutoffs_mm")
@@ -81,6 +81,9 @@ extension AnalysisProtocol {
         margin.capsuleExclusionMM = try reader.optionalNumber(m, "margin.capsule_exclusion_mm")
         margin.fillAblationHoles = try reader.bool(m, "margin.fill_ablation_holes")
         margin.histogramBinMM = try reader.number(m, "margin.histogram_bin_mm")
+        if m["min_component_ml"] != nil {
+            margin.minimumComponentML = try reader.number(m, "margin.min_component_ml")
+        }
         estimatesUncertainty = m["uncertainty"] == nil ? true : try reader.bool(m, "margin.uncertainty")
 
         let r = try reader.mapping(top, "registration", keys: ["method", "surface_sampling_mm", "trim_fraction",
@@ -152,6 +155,7 @@ public enum ProtocolLimits {
         "margin.shells_mm": 0.1...50,
         "margin.capsule_exclusion_mm": 0.1...50,
         "margin.histogram_bin_mm": 0.05...10,
+        "margin.min_component_ml": 0...10,
         "registration.surface_sampling_mm.pre": 0.25...20,
         "registration.surface_sampling_mm.post": 0.25...20,
         "registration.trim_fraction": 0.1...1,

@@ -22,11 +22,12 @@ struct ReportBuilder {
     static func point(_ p: SIMD3<Double>) -> [Double] { [mm(p.x), mm(p.y), mm(p.z)] }
     static func matrix(_ a: Affine3D, _ digits: Int) -> [[Double]] { a.matrix4x4.map { $0.map { rounded($0, digits) } } }
 
-    func report(analysis: MarginAnalysis, labels: [Int?], method: RegistrationMethod, registration: RegistrationResult?,
+    /// `caseWarnings` (about the inputs) come first among the report's warnings.
+    func report(caseWarnings: [String], analysis: MarginAnalysis, labels: [Int?], method: RegistrationMethod, registration: RegistrationResult?,
                 preToPost: Affine3D, writesMaps: Bool, atTumours findings: [TumourFindings],
                 timings: CaseReport.Timings) -> CaseReport {
         let proto = request.analysisProtocol
-        var warnings: [String] = []
+        var warnings = caseWarnings
         let rejected = registration?.verdict == .rejected
         if rejected {
             warnings.append("registration rejected (\(registration!.reasons.joined(separator: "; "))): the margins are unreliable")

@@ -35,11 +35,19 @@ public struct MarginSettings: Sendable, Equatable {
     public var fillAblationHoles = true
     /// Bin width of the surface-margin histogram.
     public var histogramBinMM: Double = 1
+    /// Parts of the ablation zone and tumour components smaller than this (mL) are specks:
+    /// set aside, with a warning, instead of bending a surface or counting as a tumour.
+    public var minimumComponentML: Double = 0.02
     /// Ascending cut-offs of the margin categories: n cut-offs make n + 1 categories, numbered
     /// from 1 ([0, 5]: 1 = below 0, 2 = [0, 5), 3 = at or above 5 mm).
     public var categoryCutoffsMM: [Double] = [0, 5]
 
     public init() {}
+
+    /// `minimumComponentML` in voxels of `grid` (at least 1).
+    public func minimumComponentVoxels(_ grid: ImageGeometry) -> Int {
+        max(1, Int((minimumComponentML / grid.voxelVolumeML).rounded(.up)))
+    }
 
     /// The category (1-based) of a margin: 1 + the number of cut-offs at or below it.
     public func category(ofMarginMM margin: Double) -> Int {
@@ -87,7 +95,8 @@ public enum MarginEngine {
         var zone: AblationZone?
         var prepared: Result<[PreparedTumour], any Error> = .success([])
         concurrently({
-            zone = AblationZone(input.ablationZone, fillHoles: settings.fillAblationHoles)
+            zone = AblationZone(input.ablationZone, fillHoles: settings.fillAblationHoles,
+                                minimumVoxels: settings.minimumComponentVoxels(input.ablationZone.geometry))
         }, {
             prepared = Result {
                 try input.tumours.enumerated().filter { !$0.element.isEmpty }.map { index, tumour in
@@ -99,9 +108,17 @@ public enum MarginEngine {
     }
 
     /// The tumours of a mask, one per 26-connected component (largest first), each cropped
-    /// with room for every figure the settings ask for.
-    public static func separateTumours(_ mask: Mask, settings: MarginSettings) -> [Mask] {
-        Components.connected26(mask, margin: cropMarginVoxels(settings, spacing: mask.geometry.spacing))
+    /// with room for every figure the settings ask for; components below the settings'
+    /// minimum volume are set aside (their voxel counts returned).
+    public static func separateTumours(_ mask: Mask, settings: MarginSettings) -> (tumours: [Mask], setAside: [Int]) {
+        let (cleaned, removed) = removingSpecks(mask, settings: settings)
+        return (Components.connected26(cleaned, margin: cropMarginVoxels(settings, spacing: mask.geometry.spacing)), removed)
+    }
+
+    /// `mask` without its 26-connected components below the settings' minimum volume, and
+    /// their voxel counts (largest first).
+    public static func removingSpecks(_ mask: Mask, settings: MarginSettings) -> (mask: Mask, removed: [Int]) {
+        Components.removingSmall(mask, minimumVoxels: settings.minimumComponentVoxels(mask.geometry))
     }
 
     /// How far (mm) around a tumour the engine looks: the widest shell, the capsule
@@ -141,7 +158,7 @@ public enum MarginEngine {
         }
 
         // Surface margins, averaged over a Gaussian neighbourhood of one voxel.
-        let raw = zone.distance.signedDistances(postPoints)!
+        let raw = zone.signedDistances(postPoints)!
         let margins = surface.locallyAveraged(raw)
         let areas = surface.surface.sampleAreasMM2
         result.surface = SurfaceMarginStatistics(margins: margins, areas: areas, locations: postPoints,
@@ -176,8 +193,8 @@ public enum MarginEngine {
         inZone.withUnsafeMutableBufferPointer { out in
             let out = out.baseAddress!
             concurrentChunks(shell.count) { range in
-                var hint: Int?
-                for v in range { out[v] = zone.contains(φ.apply(shell[v].position), hint: &hint) }
+                var hints = AblationZone.Hints()
+                for v in range { out[v] = zone.contains(φ.apply(shell[v].position), hints: &hints) }
             }
         }
         let shellWidths = settings.shellWidthsMM
@@ -219,6 +236,8 @@ public final class PreparedCase: Sendable {
 
     /// Volume of the ablation zone (holes filled when the settings say so).
     public var ablationVolumeML: Double { zone.volumeML }
+    /// Voxel counts of the ablation zone's specks, set aside (largest first).
+    public var ablationZoneSetAside: [Int] { zone.setAsideVoxels }
 
     /// Every tumour's figures with the tumours mapped into the post scan by `preToPost`; with
     /// `figures: .surface`, only the surface margins (the MAM, its location and the
@@ -364,41 +383,67 @@ struct PreparedTumour: Sendable {
     }
 }
 
-/// The ablation zone on its region of the post grid: holes filled, its sub-voxel surface, and
-/// the signed distance to it.
+/// The ablation zone on the post grid: specks set aside, each remaining 26-connected part with
+/// its holes filled and its own sub-voxel surface (so that one part never bends another's
+/// fitted surface), and the signed distance to their union.
 final class AblationZone: Sendable {
-    let distance: SurfaceDistance
+    /// One per part, largest first.
+    let parts: [SurfaceDistance]
     let volumeML: Double
     let isEmpty: Bool
     let postGeometry: ImageGeometry
+    /// Voxel counts of the specks set aside (parts below the settings' minimum volume).
+    let setAsideVoxels: [Int]
 
-    /// The region is the zone's bounding box grown by `SubvoxelSurface.cropMargin` voxels;
-    /// outside it nothing is inside the zone.
-    init(_ mask: Mask, fillHoles: Bool) {
-        let g = mask.geometry
-        postGeometry = g
-        let box = mask.boundingBox
-        isEmpty = box.isEmpty
-        var crop = SubvoxelSurface.crop(mask, around: box)
-        if fillHoles && !isEmpty { crop = Components.fillingHoles(crop) }
-        volumeML = crop.volumeML
-        distance = SurfaceDistance(SubvoxelSurface(mask: crop))
+    /// Each part's region is its bounding box grown by `SubvoxelSurface.cropMargin` voxels;
+    /// outside the regions nothing is inside the zone.
+    init(_ mask: Mask, fillHoles: Bool, minimumVoxels: Int) {
+        postGeometry = mask.geometry
+        let (cleaned, removed) = Components.removingSmall(mask, minimumVoxels: minimumVoxels)
+        setAsideVoxels = removed
+        let crops = Components.connected26(cleaned, margin: SubvoxelSurface.cropMargin)
+            .map { fillHoles ? Components.fillingHoles($0) : $0 }
+        isEmpty = crops.isEmpty
+        volumeML = crops.map(\.volumeML).reduce(0, +)
+        parts = crops.map { SurfaceDistance(SubvoxelSurface(mask: $0)) }
     }
 
-    /// Inside the zone: the anti-aliased field far from 0.5, else the sign of the distance to
-    /// the sub-voxel surface.
+    /// Signed distances (mm, positive inside) to the union of the parts: the largest of the
+    /// distances to each part, exact because the parts do not touch. Nil when the zone is empty.
+    func signedDistances(_ points: [SIMD3<Double>]) -> [Double]? {
+        guard let first = parts.first?.signedDistances(points) else { return nil }
+        return parts.dropFirst().reduce(into: first) { best, part in
+            for (i, d) in part.signedDistances(points)!.enumerated() where d > best[i] { best[i] = d }
+        }
+    }
+
+    /// Inside the zone: inside one of its parts (see `contains(_:hint:)`).
     func contains(_ postPoint: SIMD3<Double>) -> Bool {
-        var hint: Int?
-        return contains(postPoint, hint: &hint)
+        var hints = Hints()
+        return contains(postPoint, hints: &hints)
     }
 
-    /// `contains` for a run of neighbouring points; see `SurfaceDistance.signedDistance(_:hint:)`.
-    func contains(_ postPoint: SIMD3<Double>, hint: inout Int?) -> Bool {
-        let field = distance.surface.field
-        let f = SubvoxelSurface.interpolate(field, at: field.geometry.index(atWorld: postPoint))
-        if f > 0.9 { return true }
-        if f < 0.1 { return false }
-        return (distance.signedDistance(postPoint, hint: &hint) ?? -1) > 0
+    /// Where the nearest-point searches of neighbouring points start, one per part.
+    struct Hints {
+        var start: [Int?] = []
+    }
+
+    /// Inside a part: its anti-aliased field far from 0.5, else the sign of the distance to
+    /// its sub-voxel surface. For a run of neighbouring points; see
+    /// `SurfaceDistance.signedDistance(_:hint:)`.
+    func contains(_ postPoint: SIMD3<Double>, hints: inout Hints) -> Bool {
+        if hints.start.count != parts.count { hints.start = Array(repeating: nil, count: parts.count) }
+        for (n, part) in parts.enumerated() {
+            let field = part.surface.field
+            let f = SubvoxelSurface.interpolate(field, at: field.geometry.index(atWorld: postPoint))
+            if f > 0.9 { return true }
+            if f < 0.1 { continue }
+            var hint = hints.start[n]
+            let inside = (part.signedDistance(postPoint, hint: &hint) ?? -1) > 0
+            hints.start[n] = hint
+            if inside { return true }
+        }
+        return false
     }
 
     /// Within the post grid (up to half a voxel beyond the outer voxel centres).

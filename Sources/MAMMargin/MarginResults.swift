@@ -174,7 +174,7 @@ public struct MarginAnalysis: Sendable {
                     }
                 }
             }
-            let distances = zone.distance.signedDistances(inside.map(\.1)) ?? []
+            let distances = zone.signedDistances(inside.map(\.1)) ?? []
             for ((v, _), d) in zip(inside, distances) {
                 margin[v] = Float(d)
                 inTumour[v] = true

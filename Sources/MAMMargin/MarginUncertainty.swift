@@ -57,7 +57,7 @@ extension PreparedCase {
         let surface = tumour.surface
         let post = surface.surface.samples.map(φ.apply)
         guard !zone.isEmpty, post.allSatisfy(zone.postGridContains),
-              let raw = zone.distance.signedDistances(post) else { return nil }
+              let raw = zone.signedDistances(post) else { return nil }
         let margins = surface.locallyAveraged(raw)
         let count = margins.count
 
@@ -69,8 +69,8 @@ extension PreparedCase {
         for axis in 0..<3 {
             var e = SIMD3<Double>.zero
             e[axis] = step
-            let above = zone.distance.signedDistances(post.map { $0 + e })!
-            let below = zone.distance.signedDistances(post.map { $0 - e })!
+            let above = zone.signedDistances(post.map { $0 + e })!
+            let below = zone.signedDistances(post.map { $0 - e })!
             for i in 0..<count { gradient[i][axis] = (above[i] - below[i]) / (2 * step) }
         }
         let rotationPart = (0..<count).map { cross(post[$0] - centre, gradient[$0]) }

@@ -6,59 +6,96 @@ public enum Components {
     /// belong together), largest first, each as a crop of the mask's grid: the component's
     /// bounding box grown by `margin` voxels (clipped to the grid), holding only that component.
     public static func connected26(_ whole: Mask, margin: Int) -> [Mask] {
-        // Label within the mask's bounding box only, then map the boxes back.
-        let outer = whole.boundingBox
-        guard !outer.isEmpty else { return [] }
-        let mask = whole.cropped(to: outer)
-        let size = mask.size
-        var label = [Int32](repeating: 0, count: size.count)
-        var boxes: [IndexBox] = []
-        var counts: [Int] = []
-        var stack: [Int] = []
-        for seed in 0..<size.count where mask.voxels[seed] && label[seed] == 0 {
-            let id = Int32(boxes.count + 1)
-            label[seed] = id
-            stack.append(seed)
-            var lower = SIMD3(Int.max, Int.max, Int.max)
-            var upper = SIMD3(Int.min, Int.min, Int.min)
-            var count = 0
-            while let v = stack.popLast() {
-                count += 1
-                let (i, j, k) = (v % size.x, (v / size.x) % size.y, v / (size.x * size.y))
-                lower = pointwiseMin(lower, SIMD3(i, j, k))
-                upper = pointwiseMax(upper, SIMD3(i + 1, j + 1, k + 1))
-                for dk in -1...1 {
-                    for dj in -1...1 {
-                        for di in -1...1 where size.contains(i + di, j + dj, k + dk) {
-                            let n = size.linearIndex(i + di, j + dj, k + dk)
-                            if mask.voxels[n] && label[n] == 0 {
-                                label[n] = id
-                                stack.append(n)
-                            }
-                        }
-                    }
-                }
-            }
-            boxes.append(IndexBox(lower: lower, upper: upper))
-            counts.append(count)
+        let labelled = Labelling(whole)
+        let order = labelled.counts.indices.sorted {
+            labelled.counts[$0] > labelled.counts[$1] || (labelled.counts[$0] == labelled.counts[$1] && $0 < $1)
         }
-        let order = boxes.indices.sorted { counts[$0] > counts[$1] || (counts[$0] == counts[$1] && $0 < $1) }
         return order.map { c in
             let id = Int32(c + 1)
-            let inWhole = IndexBox(lower: boxes[c].lower &+ outer.lower, upper: boxes[c].upper &+ outer.lower)
+            let outer = labelled.outer
+            let inWhole = IndexBox(lower: labelled.boxes[c].lower &+ outer.lower, upper: labelled.boxes[c].upper &+ outer.lower)
                 .expanded(by: SIMD3(repeating: margin), within: whole.size)
             var part = Mask(geometry: whole.geometry.subGrid(inWhole), repeating: false)
             for k in inWhole.lower.z..<inWhole.upper.z {
                 for j in inWhole.lower.y..<inWhole.upper.y {
                     for i in inWhole.lower.x..<inWhole.upper.x {
                         let local = SIMD3(i, j, k) &- outer.lower
-                        guard size.contains(local.x, local.y, local.z),
-                              label[size.linearIndex(local.x, local.y, local.z)] == id else { continue }
+                        guard labelled.size.contains(local.x, local.y, local.z),
+                              labelled.label[labelled.size.linearIndex(local.x, local.y, local.z)] == id else { continue }
                         part[i - inWhole.lower.x, j - inWhole.lower.y, k - inWhole.lower.z] = true
                     }
                 }
             }
             return part
+        }
+    }
+
+    /// `mask` without its 26-connected components of fewer than `minimumVoxels` voxels (specks),
+    /// and the voxel counts of those removed, largest first.
+    public static func removingSmall(_ mask: Mask, minimumVoxels: Int) -> (mask: Mask, removed: [Int]) {
+        guard minimumVoxels > 1 else { return (mask, []) }
+        let labelled = Labelling(mask)
+        let small = Set(labelled.counts.indices.filter { labelled.counts[$0] < minimumVoxels }.map { Int32($0 + 1) })
+        guard !small.isEmpty else { return (mask, []) }
+        var cleaned = mask
+        let outer = labelled.outer
+        for k in 0..<labelled.size.z {
+            for j in 0..<labelled.size.y {
+                for i in 0..<labelled.size.x where small.contains(labelled.label[labelled.size.linearIndex(i, j, k)]) {
+                    cleaned[i + outer.lower.x, j + outer.lower.y, k + outer.lower.z] = false
+                }
+            }
+        }
+        return (cleaned, labelled.counts.filter { $0 < minimumVoxels }.sorted(by: >))
+    }
+
+    /// The 26-connected components of a mask's bounding box: a label per voxel (0 outside,
+    /// component c + 1), each component's box (in the bounding box's indices) and voxel count.
+    private struct Labelling {
+        let outer: IndexBox
+        let size: GridSize
+        var label: [Int32]
+        var boxes: [IndexBox] = []
+        var counts: [Int] = []
+
+        init(_ whole: Mask) {
+            outer = whole.boundingBox
+            guard !outer.isEmpty else {
+                size = GridSize(0, 0, 0)
+                label = []
+                return
+            }
+            let mask = whole.cropped(to: outer)
+            size = mask.size
+            label = [Int32](repeating: 0, count: size.count)
+            var stack: [Int] = []
+            for seed in 0..<size.count where mask.voxels[seed] && label[seed] == 0 {
+                let id = Int32(boxes.count + 1)
+                label[seed] = id
+                stack.append(seed)
+                var lower = SIMD3(Int.max, Int.max, Int.max)
+                var upper = SIMD3(Int.min, Int.min, Int.min)
+                var count = 0
+                while let v = stack.popLast() {
+                    count += 1
+                    let (i, j, k) = (v % size.x, (v / size.x) % size.y, v / (size.x * size.y))
+                    lower = pointwiseMin(lower, SIMD3(i, j, k))
+                    upper = pointwiseMax(upper, SIMD3(i + 1, j + 1, k + 1))
+                    for dk in -1...1 {
+                        for dj in -1...1 {
+                            for di in -1...1 where size.contains(i + di, j + dj, k + dk) {
+                                let n = size.linearIndex(i + di, j + dj, k + dk)
+                                if mask.voxels[n] && label[n] == 0 {
+                                    label[n] = id
+                                    stack.append(n)
+                                }
+                            }
+                        }
+                    }
+                }
+                boxes.append(IndexBox(lower: lower, upper: upper))
+                counts.append(count)
+            }
         }
     }
 

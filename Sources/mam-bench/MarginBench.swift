@@ -36,7 +36,7 @@ struct MarginBench: ParsableCommand {
         let tumourCrop = SubvoxelSurface.crop(tumourMask, around: tumourMask.boundingBox)
         for _ in 0..<options.repeats {
             var tumours: [Mask] = []
-            split.append(seconds { tumours = MarginEngine.separateTumours(tumourMask, settings: settings) })
+            split.append(seconds { tumours = MarginEngine.separateTumours(tumourMask, settings: settings).tumours })
             let input = MarginCase(tumours: tumours, ablationZone: zone, preLiver: liver)
             engine.append(try seconds { last = try MarginEngine.analyse(input, settings: settings) })
             // The same case prepared once, then measured under a second transform: 2 degrees

@@ -26,7 +26,7 @@ struct AnalysisProtocolTests {
     @Test("every default of the iamcomplete protocol is pinned")
     func iamcompleteDefaults() {
         let p = Self.iamcomplete
-        #expect(p.name == "iamcomplete" && p.version == "2")
+        #expect(p.name == "iamcomplete" && p.version == "3")
         #expect(p.labels == .init(preLiver: [1], preTumour: [2], postLiver: [1], postAblationZone: [2]))
         #expect(p.tumours == .components)
         #expect(p.margin.targetMarginMM == 5 && p.margin.categoryCutoffsMM == [0, 5] && p.margin.shellWidthsMM == [5, 10])

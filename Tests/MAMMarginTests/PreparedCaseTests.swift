@@ -81,7 +81,7 @@ struct PreparedCaseTests {
         let g = grid(extentMM: 60, spacing: SIMD3(1, 1, 1))
         let two = paint(g, [.sphere(center: SIMD3(-12, 0, 0), radius: 6), .sphere(center: SIMD3(14, 0, 0), radius: 4)])
         let settings = MarginSettings()
-        let parts = MarginEngine.separateTumours(two, settings: settings)
+        let parts = MarginEngine.separateTumours(two, settings: settings).tumours
         #expect(parts.map(\.count) == [paint(g, [.sphere(center: SIMD3(-12, 0, 0), radius: 6)]).count,
                                         paint(g, [.sphere(center: SIMD3(14, 0, 0), radius: 4)]).count])
         // Each crop holds the widest shell (10 mm) and two voxels more (12 voxels at 1 mm)

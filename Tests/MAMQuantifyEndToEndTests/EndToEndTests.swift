@@ -170,7 +170,7 @@ final class EndToEndTests {
         #expect(json.stdoutData == FileManager.default.contents(atPath: folder.file("json/report.json")))
         let summary = try Binary.run([sample.pre, sample.post, "--out", folder.file("summary")])
         let lines = summary.stdout.split(separator: "\n")
-        #expect(lines.first == "case two-tumours: protocol iamcomplete (version 2), target margin 5.00 mm")
+        #expect(lines.first == "case two-tumours: protocol iamcomplete (version 3), target margin 5.00 mm")
         #expect(lines.filter { $0.hasPrefix("tumour ") && $0.contains(": MAM ") }.count == 2)
         #expect(lines.last == "report: \(folder.file("summary"))/report.json")
         // Default output folder: mam-results/<folder holding POST> in the current folder.
