@@ -140,7 +140,7 @@ public enum CasePipeline {
         let caseWarnings = [
             Masks.specksWarning("pre-ablation tumour mask", tumourSpecks, masks.tumour.geometry, minimumML: proto.margin.minimumComponentML),
             Masks.specksWarning("ablation zone", prepared.ablationZoneSetAside, masks.zone.geometry, minimumML: proto.margin.minimumComponentML),
-        ].compactMap { $0 }
+        ].compactMap { $0 } + Plausibility.warnings(loaded: loaded, masks: masks, tumours: tumours.map(\.mask), analysis: analysis)
         let report = ReportBuilder(request: request, loaded: loaded, masks: masks).report(
             caseWarnings: caseWarnings, analysis: analysis, labels: tumours.map(\.label), method: method, registration: registration,
             preToPost: preToPost, writesMaps: maps != nil,

@@ -40,7 +40,7 @@ public enum CohortSummary {
         "p_at_least_zero", "category", "category_uncertain", "meets_target", "tumour_volume_ml",
         "fraction_inside_ablation", "residual_volume_ml", "first_shell_mm", "first_shell_fraction_ablated",
         "ablation_volume_ml", "registration_method", "registration_verdict", "liver_dice", "transform_used",
-        "local_global_shift_mm", "margins_reliable",
+        "local_global_shift_mm", "margins_reliable", "warnings",
         "protocol", "protocol_sha256", "error_stage", "error_exit_status", "error_reason",
     ]
 
@@ -91,7 +91,7 @@ public enum CohortSummary {
                     number(shell?.fractionAblated), number(r.ablationZone.volumeML), r.registration.method.rawValue,
                     r.registration.verdict, number(r.registration.quality?.liverDice), t.registrationAtTumour.transformUsed,
                     number(t.registrationAtTumour.localToGlobalDisplacementMM), r.marginsReliable ? "true" : "false",
-                    r.analysisProtocol.name, r.analysisProtocol.sha256, "", "", "",
+                    r.warnings.joined(separator: " | "), r.analysisProtocol.name, r.analysisProtocol.sha256, "", "", "",
                 ]))
             }
         }

@@ -8,22 +8,29 @@ public enum Parallelism {
     public static let singleThreaded = ProcessInfo.processInfo.environment["MAMQ_THREADS"] == "1"
 }
 
-/// Splits `0..<count` into chunks (several per core, for balance) and runs them in parallel.
+/// Splits `0..<count` into at most `parallelChunks` chunks and runs them in parallel.
 /// `body` must only write to the part of shared memory that belongs to its range.
+///
+/// The chunks are the same however many threads run them (one with `MAMQ_THREADS=1`), so a
+/// body whose result depends on where its range starts (a running hint, a partial sum) gives
+/// the same figures in a batch worker as in a single run.
 public func concurrentChunks(_ count: Int, _ body: (Range<Int>) -> Void) {
     guard count > 0 else { return }
+    let chunks = min(count, parallelChunks)
+    @Sendable func range(_ c: Int) -> Range<Int> { (count * c / chunks)..<(count * (c + 1) / chunks) }
     if Parallelism.singleThreaded {
-        body(0..<count)
+        for c in 0..<chunks { body(range(c)) }
         return
     }
-    let chunks = min(count, ProcessInfo.processInfo.activeProcessorCount * 8)
     withoutActuallyEscaping(body) { body in
         let task = DisjointWork(body: body)
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            task.body((count * c / chunks)..<(count * (c + 1) / chunks))
-        }
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in task.body(range(c)) }
     }
 }
+
+/// Chunks per parallel loop: enough for balance on the machines we run on (several per core
+/// up to 16 cores), and fixed, so that results do not depend on the core count.
+public let parallelChunks = 64
 
 /// Work whose parallel calls touch disjoint memory, which the compiler cannot see.
 private struct DisjointWork: @unchecked Sendable {
