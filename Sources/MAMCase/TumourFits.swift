@@ -22,8 +22,7 @@ struct TumourFits {
         global = registration?.preToPost ?? given
         registered = registration != nil
         self.centroids = centroids
-        // Identical livers register exactly: no local fit could improve on the identity.
-        if let registration, let settings, !registration.identicalLivers {
+        if let registration, let settings {
             local = centroids.enumerated().map { n, c in
                 registration.surfaces.localEnsemble(registration.preToPost, around: c, settings: settings.settings,
                                                     seed: UInt64(n + 1))

@@ -228,8 +228,8 @@ public final class Batch: @unchecked Sendable {
         let reason: String
         if status > 128 {
             reason = "the case's process was killed by signal \(status - 128)"
-        } else if let line = stderr.split(whereSeparator: \.isNewline).last(where: { $0.hasPrefix("error: ") }) {
-            reason = String(line.dropFirst("error: ".count))
+        } else if let line = stderr.split(whereSeparator: \.isNewline).last {
+            reason = line.hasPrefix("error: ") ? String(line.dropFirst("error: ".count)) : String(line)
         } else {
             reason = "the case's process ended with status \(status) and no message"
         }

@@ -85,13 +85,13 @@ public struct ImageGeometry: Sendable, Hashable, CustomStringConvertible {
         let m = affine.linear
         let spacing = [length(m.columns.0), length(m.columns.1), length(m.columns.2)]
         if let axis = spacing.indices.first(where: { !plausibleSpacingMM.contains(spacing[$0]) }) {
-            return "voxel spacing \(spacing[axis]) mm along axis \(axis + 1) is outside "
-                + "\(plausibleSpacingMM.lowerBound) to \(plausibleSpacingMM.upperBound) mm"
+            return String(format: "voxel spacing %g mm along axis %d is outside %g to %g mm", spacing[axis], axis + 1,
+                          plausibleSpacingMM.lowerBound, plausibleSpacingMM.upperBound)
         }
         let far = ImageGeometry(size: size, indexToWorld: affine).cornerPoints
             .map { max(abs($0.x), abs($0.y), abs($0.z)) }.max() ?? 0
         if !(far <= maxCoordinateMM) {
-            return "voxel centres lie up to \(far) mm from the origin (at most \(maxCoordinateMM) mm)"
+            return String(format: "voxel centres lie up to %g mm from the origin (at most %g mm)", far, maxCoordinateMM)
         }
         return nil
     }

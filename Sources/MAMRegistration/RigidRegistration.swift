@@ -65,9 +65,6 @@ public struct RegistrationResult: Sendable {
     public let reasons: [String]
     /// The surfaces the fit matched (field-of-view cuts left out), for local refinement.
     public let surfaces: FittedSurfaces
-    /// True when the two livers are the same voxels on the same grid: the transform is then
-    /// the identity by definition, with no iteration (a scan registered onto itself).
-    public var identicalLivers = false
 }
 
 /// The liver surfaces a registration matched, with the post scan's field of view.
@@ -137,8 +134,9 @@ public enum RigidRegistration {
             let trial = trialICP.run(from: start, iterations: 3)
             if best == nil || trial.rms < best!.rms { best = (trial.transform, trial.rms) }
         }
-        // The same liver twice: the identity, exactly (ICP on two different samplings of one
-        // surface settles some hundredths of a millimetre away).
+        // The same liver voxels on the same grid (a scan registered onto itself): the identity,
+        // exactly, with no iteration (ICP on two different samplings of one surface settles
+        // some hundredths of a millimetre away).
         let identical = preLiver.geometry.isSamePhysicalSpace(as: postLiver.geometry) && preLiver.voxels == postLiver.voxels
         let final = identical ? (transform: Affine3D.identity, rms: 0, iterations: 0, converged: true)
             : icp.run(from: best!.transform, iterations: settings.maxIterations)
@@ -165,8 +163,7 @@ public enum RigidRegistration {
                                   verdict: reasons.isEmpty ? .accepted : .rejected, reasons: reasons,
                                   surfaces: FittedSurfaces(source: source, target: target, tree: icp.tree, postField: postField,
                                                            settings: settings, preCutSides: preField.cutSides,
-                                                           postCutSides: postField.cutSides),
-                                  identicalLivers: identical)
+                                                           postCutSides: postField.cutSides))
     }
 
     static func centroid(_ points: [SIMD3<Double>]) -> SIMD3<Double> {

@@ -11,8 +11,10 @@ enum Summary {
         switch g.method {
         case .rigidICP:
             let q = g.quality!
-            lines.append(String(format: "registration: %@ (liver Dice %.3f, mean surface distance %.2f mm, %d iterations)",
-                                g.verdict, q.liverDice, q.meanSurfaceDistanceMM, q.iterations))
+            // No iteration: the two livers are the same voxels, registered by the identity.
+            let how = q.iterations == 0 ? "identical livers: the identity" : "\(q.iterations) iterations"
+            lines.append(String(format: "registration: %@ (liver Dice %.3f, mean surface distance %.2f mm, %@)",
+                                g.verdict, q.liverDice, q.meanSurfaceDistanceMM, how))
         default:
             lines.append("registration: none (\(g.reasons.first ?? g.method.rawValue))")
         }
