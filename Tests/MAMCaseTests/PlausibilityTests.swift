@@ -80,4 +80,17 @@ final class PlausibilityTests {
         let report = try run(try write(pre, "pre.nii.gz"), try write(sample.postLabels, "post.nii.gz"))
         #expect(report.warnings.contains { $0.hasPrefix("the tumours take 9") && $0.contains("% of the pre-ablation liver") })
     }
+
+    @Test("a wrong voxel spacing (3 mm for 1 mm): an 18 L liver, a warning")
+    func implausibleVolume() throws {
+        var scaled = sample
+        let g = sample.preGeometry
+        scaled.preGeometry = ImageGeometry(size: g.size, spacing: SIMD3(3, 3, 3), origin: g.origin * 3)
+        scaled.postGeometry = scaled.preGeometry
+        scaled.liver = [.ellipsoid(center: .zero, radii: SIMD3(195, 165, 135), axes: .identity)]
+        scaled.tumours = [.sphere(center: SIMD3(36, -24, 15), radius: 30)]
+        scaled.ablationZones = [.sphere(center: SIMD3(36, -24, 15), radius: 45)]
+        let report = try run(try write(scaled.preLabels, "pre.nii.gz"), try write(scaled.postLabels, "post.nii.gz"))
+        #expect(report.warnings.contains { $0.hasPrefix("the pre-ablation liver measures 18") && $0.hasSuffix("check its label and the voxel spacing") })
+    }
 }

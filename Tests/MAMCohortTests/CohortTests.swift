@@ -44,6 +44,22 @@ struct CohortTests {
         #expect(throws: CohortError.self) { try Cohort.discover(folder.file("none"), patterns: Self.iamcomplete.files) }
     }
 
+    @Test("a worker killed by a signal: the reason names the signal, not a line of its backtrace")
+    func killedWorker() throws {
+        let cohort = try Self.cohort(["a": ["pre.nii.gz", "post.nii.gz"]])
+        let out = try TemporaryFolder()
+        defer { cohort.remove(); out.remove() }
+        let cases = try Cohort.discover(cohort.path, patterns: Self.iamcomplete.files)
+        let worker = Batch.Worker(executable: "/bin/sh",
+                                  arguments: { _, _, _ in ["-c", "echo 'Backtrace took 0.23s' >&2; kill -SEGV $$"] },
+                                  exitStatus: { _ in 99 })
+        let batch = Batch(.init(outFolder: out.path, analysisProtocol: Self.iamcomplete, jobs: 1, force: false, worker: worker))
+        _ = try batch.run(cases) { _, _, _, _ in }
+        let record = try #require(CohortSummary.collect(out.path).errors.first)
+        #expect(record.reason == "the case's process was killed by signal 11")
+        #expect(record.exitStatus == 128 + 11)
+    }
+
     @Test("batch: the worker and its exit codes come from the caller; failures become error records and table rows")
     func batchWithWorker() throws {
         let cohort = try Self.cohort(["a": ["pre.nii.gz", "post.nii.gz"], "b": ["pre.nii.gz"]])
