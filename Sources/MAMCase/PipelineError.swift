@@ -1,5 +1,3 @@
-import Foundation
-
 /// Why a case could not be analysed: the stage, the kind of failure, and one line naming the
 /// file and the problem. The command line turns kinds into exit codes (Docs/exit-codes.md).
 public struct PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -46,26 +44,4 @@ public struct PipelineError: Error, Sendable, Equatable, CustomStringConvertible
     public init(_ error: ProtocolError) {
         self.init(stage: .analysisProtocol, kind: .invalidProtocol, message: error.description)
     }
-}
-
-/// A file-system error in a few words ("permission denied", "read-only file system"), never a
-/// Foundation error dump: what a one-line message needs.
-public func fileSystemReason(_ error: any Error) -> String {
-    let ns = error as NSError
-    if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
-    if let underlying = (ns.userInfo[NSUnderlyingErrorKey] as? any Error).map({ $0 as NSError }),
-       underlying.domain == NSPOSIXErrorDomain {
-        return String(cString: strerror(Int32(underlying.code)))
-    }
-    if ns.domain == NSCocoaErrorDomain {
-        switch CocoaError.Code(rawValue: ns.code) {
-        case .fileWriteNoPermission, .fileReadNoPermission: return "permission denied"
-        case .fileWriteOutOfSpace: return "no space left on device"
-        case .fileWriteVolumeReadOnly: return "read-only file system"
-        case .fileNoSuchFile, .fileReadNoSuchFile: return "no such file or folder"
-        case .fileWriteFileExists: return "a file of that name is in the way"
-        default: break
-        }
-    }
-    return AnalysisProtocol.oneLine(error)
 }

@@ -1,5 +1,6 @@
 import Foundation
 public import MAMCase
+import MAMImageIO
 
 /// Runs a cohort: one worker process per case (single threaded), at most `jobs` at a time, so
 /// at most `jobs` cases are ever in memory. Results go to `<out>/<case>/`; the cohort tables

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Why an image file could not be read or written. `description` is one line naming the file
 /// and the problem, fit to show a user as is.
 public struct ImageIOError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -95,4 +97,26 @@ extension ImageIOError.Problem {
             return "could not be written (\(reason))"
         }
     }
+}
+
+/// A file-system error in a few words ("permission denied", "read-only file system"), never a
+/// Foundation error dump: what a one-line message needs.
+public func fileSystemReason(_ error: any Error) -> String {
+    let ns = error as NSError
+    if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+    if let underlying = (ns.userInfo[NSUnderlyingErrorKey] as? any Error).map({ $0 as NSError }),
+       underlying.domain == NSPOSIXErrorDomain {
+        return String(cString: strerror(Int32(underlying.code)))
+    }
+    if ns.domain == NSCocoaErrorDomain {
+        switch CocoaError.Code(rawValue: ns.code) {
+        case .fileWriteNoPermission, .fileReadNoPermission: return "permission denied"
+        case .fileWriteOutOfSpace: return "no space left on device"
+        case .fileWriteVolumeReadOnly: return "read-only file system"
+        case .fileNoSuchFile, .fileReadNoSuchFile: return "no such file or folder"
+        case .fileWriteFileExists: return "a file of that name is in the way"
+        default: break
+        }
+    }
+    return String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " ")
 }

@@ -177,7 +177,7 @@ extension AtomicFile {
             do {
                 try data.write(to: URL(fileURLWithPath: temporary))
             } catch {
-                throw ImageIOError(path: path, problem: .writeFailed(reason: "cannot write \(temporary)"))
+                throw ImageIOError(path: path, problem: .writeFailed(reason: fileSystemReason(error)))
             }
         }
     }

@@ -63,7 +63,7 @@ struct AgreementCommand: ParsableCommand {
                 do {
                     try AtomicFile.write(data, to: out)
                 } catch {
-                    printError("\(out): cannot be written (\(error))")
+                    printError("\(error)")  // "OUT: could not be written (reason)"
                     throw ExitCode(ExitStatus.cannotWrite)
                 }
             }
