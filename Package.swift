@@ -125,13 +125,14 @@ let package = Package(
 )
 
 // Fuzz targets (scripts/fuzz): libFuzzer entry points for the NIfTI reader and the protocol
-// parser. They have no main (libFuzzer provides it), so they exist only in the build that
-// scripts/fuzz makes with MAMQ_FUZZ=1 and -sanitize=fuzzer.
+// parser. They link libFuzzer's driver, so they exist only in the build that scripts/fuzz
+// makes with MAMQ_FUZZ=1 (AddressSanitizer, coverage instrumentation, libFuzzer's runtime).
 if Context.environment["MAMQ_FUZZ"] == "1" {
     package.products.append(.library(name: "MAMCase", targets: ["MAMCase"]))
     package.targets += [
-        .executableTarget(name: "FuzzNIfTIReader", dependencies: ["MAMImageIO"], path: "Fuzz/FuzzNIfTIReader"),
-        .executableTarget(name: "FuzzProtocolParser", dependencies: ["MAMCase"], path: "Fuzz/FuzzProtocolParser"),
+        .target(name: "FuzzDriver", path: "Fuzz/FuzzDriver"),
+        .executableTarget(name: "FuzzNIfTIReader", dependencies: ["MAMImageIO", "FuzzDriver"], path: "Fuzz/FuzzNIfTIReader"),
+        .executableTarget(name: "FuzzProtocolParser", dependencies: ["MAMCase", "FuzzDriver"], path: "Fuzz/FuzzProtocolParser"),
     ]
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import FuzzDriver
 import MAMImageIO
 
 /// The function libFuzzer calls with each input: the input is a whole file (plain or gzip); it is read as
@@ -21,13 +22,4 @@ func fuzzNIfTIReader(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     return 0
 }
 
-// libFuzzer's driver (linked by -sanitize=fuzzer) parses its options from the command line and
-// calls the function above with each input.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>,
-                     _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-                     _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
-
-var argc = CommandLine.argc
-var argv = CommandLine.unsafeArgv
-exit(runFuzzerDriver(&argc, &argv, fuzzNIfTIReader))
+runFuzzer(fuzzNIfTIReader)

@@ -1,4 +1,4 @@
-import Foundation
+import FuzzDriver
 import MAMCase
 
 /// The function libFuzzer calls with each input: the input is a protocol file's text (YAML or JSON), parsed as
@@ -11,13 +11,4 @@ func fuzzProtocolParser(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     return 0
 }
 
-// libFuzzer's driver (linked by -sanitize=fuzzer) parses its options from the command line and
-// calls the function above with each input.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>,
-                     _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-                     _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
-
-var argc = CommandLine.argc
-var argv = CommandLine.unsafeArgv
-exit(runFuzzerDriver(&argc, &argv, fuzzProtocolParser))
+runFuzzer(fuzzProtocolParser)

@@ -134,6 +134,7 @@ public enum CasePipeline {
             ? analysis.tumours.indices.map { fits.uncertainty(prepared, tumour: $0) } : analysis.tumours.map { _ in nil }
         let uncertaintySeconds = clock.lap()
 
+        // No maps when none is asked for, or when no tumour maps into the post grid.
         let maps: MarginMaps? = proto.marginMaps == .none ? nil : analysis.marginMaps(wholeGrid: proto.marginMaps == .wholeGrid)
         let mapsSeconds = clock.lap()
 

@@ -43,6 +43,9 @@ public enum ITKTransformFile {
 
     /// Reads an affine (or rigid / Euler) transform written by ITK, SimpleITK or 3D Slicer and
     /// returns it as a pre-to-post transform (RAS, mm): the inverse of the file's.
+    /// Scale factors (lengths of the matrix's columns) accepted in a transform file.
+    public static let plausibleScale: ClosedRange<Double> = 0.1...10
+
     public static func read(_ path: String) throws -> Affine3D {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw FormatError(path: path, reason: "cannot read the file")
@@ -66,7 +69,20 @@ public enum ITKTransformFile {
         // ITK: T(x) = M (x - c) + c + t.
         let lps = Affine3D(linear: m, translation: SIMD3(p[9], p[10], p[11]) + centre - m * centre)
         let ras = Affine3D(linear: flip * lps.linear * flip, translation: flip * lps.translation)
-        guard ImageGeometry.isUsable(ras) else { throw FormatError(path: path, reason: "the matrix is singular") }
+        guard centre.x.isFinite, centre.y.isFinite, centre.z.isFinite, ImageGeometry.isUsable(ras) else {
+            throw FormatError(path: path, reason: "the matrix is singular or not finite")
+        }
+        // Two scans of one patient: scale factors near 1 (a rigid transform has 1), a shift well
+        // inside the scanner's world (the bounds images have too, Docs/limits.md).
+        let columns = [ras.linear.columns.0, ras.linear.columns.1, ras.linear.columns.2].map { length($0) }
+        guard columns.allSatisfy({ Self.plausibleScale.contains($0) }) else {
+            throw FormatError(path: path, reason: String(format: "a scale factor of %g is outside %g to %g", columns.first { !Self.plausibleScale.contains($0) }!,
+                                                         Self.plausibleScale.lowerBound, Self.plausibleScale.upperBound))
+        }
+        let shift = max(abs(ras.translation.x), abs(ras.translation.y), abs(ras.translation.z))
+        guard shift <= ImageGeometry.maxCoordinateMM else {
+            throw FormatError(path: path, reason: String(format: "a shift of %g mm is beyond %g mm", shift, ImageGeometry.maxCoordinateMM))
+        }
         return ras.inverse
     }
 }

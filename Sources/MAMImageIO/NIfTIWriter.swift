@@ -20,11 +20,12 @@ public enum NIfTIWriter {
             throw ImageIOError(path: path, problem: .unsupportedFileName)
         }
         precondition(voxels.count == geometry.size.count, "NIfTIWriter: voxel count does not match the grid")
+        precondition(geometry.size.count > 0, "NIfTIWriter: an empty grid has no NIfTI form")
         let header = makeHeader(voxels.datatype, geometry: geometry, scaling: scaling, description: description)
         try AtomicFile.write(to: path) { (temporaryPath) throws(ImageIOError) in
             let compressed = lower.hasSuffix(".gz")
             guard let file = gzopen(temporaryPath, compressed ? "wb6" : "wbT") else {
-                throw ImageIOError(path: path, problem: .writeFailed(reason: "cannot create \(temporaryPath)"))
+                throw ImageIOError(path: path, problem: .writeFailed(reason: String(cString: strerror(errno))))
             }
             var closed = false
             defer { if !closed { gzclose(file) } }

@@ -137,7 +137,8 @@ public struct MarginAnalysis: Sendable {
     /// (so that a true 0 mm stays distinguishable); and their margin category (1, 2, ... from
     /// the settings' cut-offs; 0 elsewhere). On the whole post grid, or by default on the
     /// sub-grid around the tumours (same spacing and orientation, so positions are identical).
-    public func marginMaps(wholeGrid: Bool = false, marginVoxels: Int = 2) -> MarginMaps {
+    /// Nil on the sub-grid when no tumour maps into the post grid (there is no region to map).
+    public func marginMaps(wholeGrid: Bool = false, marginVoxels: Int = 2) -> MarginMaps? {
         let post = postGeometry
         let inverses = transforms.map(\.inverse)
         let zone = prepared.zone
@@ -148,14 +149,18 @@ public struct MarginAnalysis: Sendable {
         } else {
             for (t, preToPost) in zip(tumourSurfaces, transforms) {
                 for p in t.surface.samples {
+                    // Clamped to just around the grid before becoming an index: a tumour mapped far
+                    // outside it (no margin then) must not overflow the conversion.
                     let i = post.index(atWorld: preToPost.apply(p))
-                    let lo = SIMD3(Int(i.x.rounded(.down)), Int(i.y.rounded(.down)), Int(i.z.rounded(.down)))
+                    func index(_ x: Double, _ n: Int) -> Int { Int(min(max(x, -2), Double(n) + 2).rounded(.down)) }
+                    let lo = SIMD3(index(i.x, post.size.x), index(i.y, post.size.y), index(i.z, post.size.z))
                     box = box.union(IndexBox(lower: lo, upper: lo &+ 2))
                 }
             }
             box = box.expanded(by: SIMD3(repeating: marginVoxels), within: post.size)
             box = IndexBox(lower: pointwiseMax(box.lower, .zero),
                            upper: pointwiseMin(box.upper, SIMD3(post.size.x, post.size.y, post.size.z)))
+            if box.isEmpty { return nil }
         }
         let grid = post.subGrid(box)
         var margin = [Float](repeating: 0, count: grid.size.count)

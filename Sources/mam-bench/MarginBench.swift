@@ -49,7 +49,7 @@ struct MarginBench: ParsableCommand {
                 * Affine3D(linear: .identity, translation: -centre)
             remeasure.append(seconds { moved = prepared!.measure(preToPost: second) })
             remeasureSurface.append(seconds { _ = prepared!.measure(preToPost: second, figures: .surface) })
-            maps.append(seconds { _ = last!.marginMaps() })
+            maps.append(seconds { _ = last!.marginMaps()! })
             surfaces.append(seconds {
                 concurrently({ _ = SubvoxelSurface(mask: zoneCrop) }, { _ = SubvoxelSurface(mask: tumourCrop) })
             })
