@@ -84,7 +84,7 @@ public final class Batch: @unchecked Sendable {
         // The output folder must be writable before any case is computed.
         do {
             try FileManager.default.createDirectory(atPath: options.outFolder, withIntermediateDirectories: true)
-            let probe = options.outFolder + "/.mamq-write-probe-\(getpid())"
+            let probe = options.outFolder + "/.mamq-write-probe.tmp-\(getpid())"  // a killed run's is cleared as temporary
             try Data().write(to: URL(fileURLWithPath: probe))
             try FileManager.default.removeItem(atPath: probe)
         } catch {

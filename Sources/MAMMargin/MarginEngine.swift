@@ -417,7 +417,7 @@ final class AblationZone: Sendable {
         }
     }
 
-    /// Inside the zone: inside one of its parts (see `contains(_:hint:)`).
+    /// Inside the zone: inside one of its parts (see `contains(_:hints:)`).
     func contains(_ postPoint: SIMD3<Double>) -> Bool {
         var hints = Hints()
         return contains(postPoint, hints: &hints)
