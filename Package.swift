@@ -130,9 +130,9 @@ let package = Package(
 if Context.environment["MAMQ_FUZZ"] == "1" {
     package.products.append(.library(name: "MAMCase", targets: ["MAMCase"]))
     package.targets += [
-        .target(name: "FuzzDriver", path: "Fuzz/FuzzDriver"),
-        .executableTarget(name: "FuzzNIfTIReader", dependencies: ["MAMImageIO", "FuzzDriver"], path: "Fuzz/FuzzNIfTIReader"),
-        .executableTarget(name: "FuzzProtocolParser", dependencies: ["MAMCase", "FuzzDriver"], path: "Fuzz/FuzzProtocolParser"),
+        .target(name: "FuzzDriver", path: "Tests/Fuzz/FuzzDriver"),
+        .executableTarget(name: "FuzzNIfTIReader", dependencies: ["MAMImageIO", "FuzzDriver"], path: "Tests/Fuzz/FuzzNIfTIReader"),
+        .executableTarget(name: "FuzzProtocolParser", dependencies: ["MAMCase", "FuzzDriver"], path: "Tests/Fuzz/FuzzProtocolParser"),
     ]
 }
 

@@ -3,12 +3,12 @@ import MAMCase
 import MAMTestSupport
 import Testing
 
-/// Every protocol kept in Fuzz/Regressions/protocol (crashes or hangs found by fuzzing, and the
+/// Every protocol kept in Tests/Fuzz/Regressions/protocol (crashes or hangs found by fuzzing, and the
 /// 0.6.0 audit's hostile protocols, named audit-*) parsed as `--protocol FILE` is: no crash, and
 /// the audit's are refused with file, line and key.
 @Suite("Fuzz regressions: the protocol parser")
 struct ProtocolFuzzRegressionTests {
-    static let folder = packageRoot.appendingPathComponent("Fuzz/Regressions/protocol").path
+    static let folder = packageRoot.appendingPathComponent("Tests/Fuzz/Regressions/protocol").path
     static let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
 
     @Test("the regression folder holds the audit's protocols")

@@ -3,12 +3,12 @@ import MAMImageIO
 import MAMTestSupport
 import Testing
 
-/// Every input kept in Fuzz/Regressions/nifti (crashes found by fuzzing, and the 0.6.0 audit's
+/// Every input kept in Tests/Fuzz/Regressions/nifti (crashes found by fuzzing, and the 0.6.0 audit's
 /// crafted files, named audit-*) read as a case's file is: no crash, and a refusal is one line
 /// naming the file. The audit's files must be refused.
 @Suite("Fuzz regressions: the NIfTI reader")
 struct NIfTIFuzzRegressionTests {
-    static let folder = packageRoot.appendingPathComponent("Fuzz/Regressions/nifti").path
+    static let folder = packageRoot.appendingPathComponent("Tests/Fuzz/Regressions/nifti").path
     static let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
 
     @Test("the regression folder holds the audit's files")

@@ -1,7 +1,7 @@
-"""Writes the seed corpus of the NIfTI reader's fuzz target (Fuzz/Corpus/nifti): small valid
+"""Writes the seed corpus of the NIfTI reader's fuzz target (Tests/Fuzz/Corpus/nifti): small valid
 files of every kind the reader takes (NIfTI-1 and NIfTI-2, both byte orders, plain and gzip,
 sform / qform / pixdim geometry, integer and float datatypes, scaling). The protocol target's
-seeds are the built-in protocols (scripts/fuzz copies Protocols/*.yaml)."""
+seeds are the built-in protocols (scripts/fuzz adds Protocols/ as a seed folder)."""
 import gzip
 import os
 import struct
