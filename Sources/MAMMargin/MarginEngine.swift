@@ -111,8 +111,9 @@ public enum MarginEngine {
     /// with room for every figure the settings ask for; components below the settings'
     /// minimum volume are set aside (their voxel counts returned).
     public static func separateTumours(_ mask: Mask, settings: MarginSettings) -> (tumours: [Mask], setAside: [Int]) {
-        let (cleaned, removed) = removingSpecks(mask, settings: settings)
-        return (Components.connected26(cleaned, margin: cropMarginVoxels(settings, spacing: mask.geometry.spacing)), removed)
+        let found = Components.connected26(mask, margin: cropMarginVoxels(settings, spacing: mask.geometry.spacing),
+                                           minimumVoxels: settings.minimumComponentVoxels(mask.geometry))
+        return (found.parts, found.removed)
     }
 
     /// `mask` without its 26-connected components below the settings' minimum volume, and
@@ -399,10 +400,9 @@ final class AblationZone: Sendable {
     /// outside the regions nothing is inside the zone.
     init(_ mask: Mask, fillHoles: Bool, minimumVoxels: Int) {
         postGeometry = mask.geometry
-        let (cleaned, removed) = Components.removingSmall(mask, minimumVoxels: minimumVoxels)
-        setAsideVoxels = removed
-        let crops = Components.connected26(cleaned, margin: SubvoxelSurface.cropMargin)
-            .map { fillHoles ? Components.fillingHoles($0) : $0 }
+        let found = Components.connected26(mask, margin: SubvoxelSurface.cropMargin, minimumVoxels: minimumVoxels)
+        setAsideVoxels = found.removed
+        let crops = found.parts.map { fillHoles ? Components.fillingHoles($0) : $0 }
         isEmpty = crops.isEmpty
         volumeML = crops.map(\.volumeML).reduce(0, +)
         parts = crops.map { SurfaceDistance(SubvoxelSurface(mask: $0)) }
@@ -419,8 +419,10 @@ final class AblationZone: Sendable {
 
     /// Inside the zone: inside one of its parts (see `contains(_:hints:)`).
     func contains(_ postPoint: SIMD3<Double>) -> Bool {
-        var hints = Hints()
-        return contains(postPoint, hints: &hints)
+        parts.contains { part in
+            var hint: Int?
+            return Self.inside(part, postPoint, hint: &hint)
+        }
     }
 
     /// Where the nearest-point searches of neighbouring points start, one per part.
@@ -428,22 +430,21 @@ final class AblationZone: Sendable {
         var start: [Int?] = []
     }
 
-    /// Inside a part: its anti-aliased field far from 0.5, else the sign of the distance to
-    /// its sub-voxel surface. For a run of neighbouring points; see
-    /// `SurfaceDistance.signedDistance(_:hint:)`.
+    /// `contains` for a run of neighbouring points; see `SurfaceDistance.signedDistance(_:hint:)`.
     func contains(_ postPoint: SIMD3<Double>, hints: inout Hints) -> Bool {
         if hints.start.count != parts.count { hints.start = Array(repeating: nil, count: parts.count) }
-        for (n, part) in parts.enumerated() {
-            let field = part.surface.field
-            let f = SubvoxelSurface.interpolate(field, at: field.geometry.index(atWorld: postPoint))
-            if f > 0.9 { return true }
-            if f < 0.1 { continue }
-            var hint = hints.start[n]
-            let inside = (part.signedDistance(postPoint, hint: &hint) ?? -1) > 0
-            hints.start[n] = hint
-            if inside { return true }
-        }
+        for n in parts.indices where Self.inside(parts[n], postPoint, hint: &hints.start[n]) { return true }
         return false
+    }
+
+    /// Inside one part: its anti-aliased field far from 0.5, else the sign of the distance to
+    /// its sub-voxel surface.
+    private static func inside(_ part: SurfaceDistance, _ postPoint: SIMD3<Double>, hint: inout Int?) -> Bool {
+        let field = part.surface.field
+        let f = SubvoxelSurface.interpolate(field, at: field.geometry.index(atWorld: postPoint))
+        if f > 0.9 { return true }
+        if f < 0.1 { return false }
+        return (part.signedDistance(postPoint, hint: &hint) ?? -1) > 0
     }
 
     /// Within the post grid (up to half a voxel beyond the outer voxel centres).

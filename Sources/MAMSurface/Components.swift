@@ -6,11 +6,17 @@ public enum Components {
     /// belong together), largest first, each as a crop of the mask's grid: the component's
     /// bounding box grown by `margin` voxels (clipped to the grid), holding only that component.
     public static func connected26(_ whole: Mask, margin: Int) -> [Mask] {
+        connected26(whole, margin: margin, minimumVoxels: 1).parts
+    }
+
+    /// `connected26(_:margin:)` without the components of fewer than `minimumVoxels` voxels
+    /// (specks), whose voxel counts are returned (largest first); one labelling pass for both.
+    public static func connected26(_ whole: Mask, margin: Int, minimumVoxels: Int) -> (parts: [Mask], removed: [Int]) {
         let labelled = Labelling(whole)
-        let order = labelled.counts.indices.sorted {
-            labelled.counts[$0] > labelled.counts[$1] || (labelled.counts[$0] == labelled.counts[$1] && $0 < $1)
-        }
-        return order.map { c in
+        let counts = labelled.counts
+        let kept = counts.indices.filter { counts[$0] >= minimumVoxels }
+            .sorted { counts[$0] > counts[$1] || (counts[$0] == counts[$1] && $0 < $1) }
+        let parts = kept.map { c in
             let id = Int32(c + 1)
             let outer = labelled.outer
             let inWhole = IndexBox(lower: labelled.boxes[c].lower &+ outer.lower, upper: labelled.boxes[c].upper &+ outer.lower)
@@ -28,6 +34,7 @@ public enum Components {
             }
             return part
         }
+        return (parts, counts.filter { $0 < minimumVoxels }.sorted(by: >))
     }
 
     /// `mask` without its 26-connected components of fewer than `minimumVoxels` voxels (specks),
@@ -69,32 +76,51 @@ public enum Components {
             size = mask.size
             label = [Int32](repeating: 0, count: size.count)
             var stack: [Int] = []
-            for seed in 0..<size.count where mask.voxels[seed] && label[seed] == 0 {
-                let id = Int32(boxes.count + 1)
-                label[seed] = id
-                stack.append(seed)
-                var lower = SIMD3(Int.max, Int.max, Int.max)
-                var upper = SIMD3(Int.min, Int.min, Int.min)
-                var count = 0
-                while let v = stack.popLast() {
-                    count += 1
-                    let (i, j, k) = (v % size.x, (v / size.x) % size.y, v / (size.x * size.y))
-                    lower = pointwiseMin(lower, SIMD3(i, j, k))
-                    upper = pointwiseMax(upper, SIMD3(i + 1, j + 1, k + 1))
-                    for dk in -1...1 {
-                        for dj in -1...1 {
-                            for di in -1...1 where size.contains(i + di, j + dj, k + dk) {
-                                let n = size.linearIndex(i + di, j + dj, k + dk)
-                                if mask.voxels[n] && label[n] == 0 {
-                                    label[n] = id
-                                    stack.append(n)
+            // Neighbours by linear offset; voxels off the box's faces need no bounds check.
+            let (sx, sxy) = (size.x, size.x * size.y)
+            var offsets: [Int] = []
+            for dk in -1...1 {
+                for dj in -1...1 {
+                    for di in -1...1 where (di, dj, dk) != (0, 0, 0) { offsets.append(di + dj * sx + dk * sxy) }
+                }
+            }
+            mask.voxels.withUnsafeBufferPointer { inMask in
+                label.withUnsafeMutableBufferPointer { label in
+                    for seed in 0..<size.count where inMask[seed] && label[seed] == 0 {
+                        let id = Int32(boxes.count + 1)
+                        label[seed] = id
+                        stack.append(seed)
+                        var lower = SIMD3(Int.max, Int.max, Int.max)
+                        var upper = SIMD3(Int.min, Int.min, Int.min)
+                        var count = 0
+                        while let v = stack.popLast() {
+                            count += 1
+                            let (i, j, k) = (v % sx, (v / sx) % size.y, v / sxy)
+                            lower = pointwiseMin(lower, SIMD3(i, j, k))
+                            upper = pointwiseMax(upper, SIMD3(i + 1, j + 1, k + 1))
+                            if i > 0, j > 0, k > 0, i < size.x - 1, j < size.y - 1, k < size.z - 1 {
+                                for o in offsets where inMask[v + o] && label[v + o] == 0 {
+                                    label[v + o] = id
+                                    stack.append(v + o)
+                                }
+                                continue
+                            }
+                            for dk in -1...1 {
+                                for dj in -1...1 {
+                                    for di in -1...1 where size.contains(i + di, j + dj, k + dk) {
+                                        let n = size.linearIndex(i + di, j + dj, k + dk)
+                                        if inMask[n] && label[n] == 0 {
+                                            label[n] = id
+                                            stack.append(n)
+                                        }
+                                    }
                                 }
                             }
                         }
+                        boxes.append(IndexBox(lower: lower, upper: upper))
+                        counts.append(count)
                     }
                 }
-                boxes.append(IndexBox(lower: lower, upper: upper))
-                counts.append(count)
             }
         }
     }
