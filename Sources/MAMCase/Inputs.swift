@@ -213,7 +213,8 @@ struct Masks {
             result = (kept, setAside.sorted(by: >))
         }
         if result.tumours.isEmpty, let largest = result.setAside.first {
-            throw .input("\(file): the tumour holds only specks (\(result.setAside.count) components of at most "
+            let components = result.setAside.count == 1 ? "1 component" : "\(result.setAside.count) components"
+            throw .input("\(file): the tumour holds only specks (\(components) of at most "
                 + "\(Self.millilitres(largest, tumour.geometry)), below the protocol's minimum of "
                 + "\(formatMM(proto.margin.minimumComponentML)) mL)")
         }

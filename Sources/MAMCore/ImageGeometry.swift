@@ -84,7 +84,9 @@ public struct ImageGeometry: Sendable, Hashable, CustomStringConvertible {
     public static func implausibility(size: GridSize, indexToWorld affine: Affine3D) -> String? {
         let m = affine.linear
         let spacing = [length(m.columns.0), length(m.columns.1), length(m.columns.2)]
-        if let axis = spacing.indices.first(where: { !plausibleSpacingMM.contains(spacing[$0]) }) {
+        // Within float32's rounding of the bounds (a stored 0.01 reads as 0.0099999998).
+        let bounds = plausibleSpacingMM.lowerBound * (1 - 1e-6)...plausibleSpacingMM.upperBound * (1 + 1e-6)
+        if let axis = spacing.indices.first(where: { !bounds.contains(spacing[$0]) }) {
             return String(format: "voxel spacing %g mm along axis %d is outside %g to %g mm", spacing[axis], axis + 1,
                           plausibleSpacingMM.lowerBound, plausibleSpacingMM.upperBound)
         }

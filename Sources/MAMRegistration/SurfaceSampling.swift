@@ -22,6 +22,9 @@ public struct SurfaceSample: Sendable {
     /// centres of different value), thinned to one per cube of `spacingMM` (the first in scan
     /// order, so the result is deterministic). Normals: the smallest principal axis of the
     /// sample's neighbours within 2 x `spacingMM`, oriented away from the mask.
+    /// Largest dense grid of thinning cells (128 MB of flags).
+    static let maxDenseCells = 1 << 27
+
     public init(mask: Mask, spacingMM: Double) {
         let box = mask.boundingBox.expanded(by: SIMD3(1, 1, 1), within: mask.size)
         var points: [SIMD3<Double>] = []
@@ -41,7 +44,14 @@ public struct SurfaceSample: Sendable {
         let cells = SIMD3(Int(((highest.x - lowest.x) / spacingMM).rounded(.up)) + 1,
                           Int(((highest.y - lowest.y) / spacingMM).rounded(.up)) + 1,
                           Int(((highest.z - lowest.z) / spacingMM).rounded(.up)) + 1)
-        var taken = [Bool](repeating: false, count: cells.x * cells.y * cells.z)
+        // A dense grid of cells as a rule; a set of the occupied ones when the dense grid would
+        // be large (a coarse grid spanning metres: the samples are bounded by the surface
+        // voxels, the cells by the world extent). The same cells either way.
+        let (xy, overflowXY) = cells.x.multipliedReportingOverflow(by: cells.y)
+        let (cellCount, overflow) = xy.multipliedReportingOverflow(by: cells.z)
+        let dense = !overflowXY && !overflow && cellCount <= Self.maxDenseCells
+        var taken = [Bool](repeating: false, count: dense ? cellCount : 0)
+        var takenSparse = Set<SIMD3<Int>>()
         crop.voxels.withUnsafeBufferPointer { m in
             let strides = SIMD3(1, size.x, size.x * size.y)
             let extent = SIMD3(size.x, size.y, size.z)
@@ -56,9 +66,13 @@ public struct SurfaceSample: Sendable {
                             index[axis] += 0.5
                             let p = g.world(atIndex: index)
                             let cell = (p - lowest) / spacingMM
-                            let key = Int(cell.x) + cells.x * (Int(cell.y) + cells.y * Int(cell.z))
-                            guard !taken[key] else { continue }
-                            taken[key] = true
+                            if dense {
+                                let key = Int(cell.x) + cells.x * (Int(cell.y) + cells.y * Int(cell.z))
+                                guard !taken[key] else { continue }
+                                taken[key] = true
+                            } else {
+                                guard takenSparse.insert(SIMD3(Int(cell.x), Int(cell.y), Int(cell.z))).inserted else { continue }
+                            }
                             points.append(p)
                             // From inside towards outside along the segment's axis.
                             outwardHints.append((m[v] ? 1.0 : -1.0) * g.direction[axis])

@@ -93,4 +93,21 @@ final class PlausibilityTests {
         let report = try run(try write(scaled.preLabels, "pre.nii.gz"), try write(scaled.postLabels, "post.nii.gz"))
         #expect(report.warnings.contains { $0.hasPrefix("the pre-ablation liver measures 18") && $0.hasSuffix("check its label and the voxel spacing") })
     }
+
+    @Test("a 100 mm grid spanning 14 m (the coarsest accepted): measured with warnings, no crash or blow-up")
+    func coarsestGrid() throws {
+        // The thinning cells of the surface sampling (2 mm) over 14 m asked for 170 GB as a
+        // dense grid; the occupied cells are a set beyond 2^27.
+        var scaled = sample
+        let g = sample.preGeometry
+        scaled.preGeometry = ImageGeometry(size: g.size, spacing: SIMD3(100, 100, 100), origin: g.origin * 100)
+        scaled.postGeometry = scaled.preGeometry
+        scaled.liver = [.ellipsoid(center: .zero, radii: SIMD3(6500, 5500, 4500), axes: .identity)]
+        scaled.tumours = [.sphere(center: SIMD3(1200, -800, 500), radius: 1000)]
+        scaled.ablationZones = [.sphere(center: SIMD3(1200, -800, 500), radius: 1500)]
+        let report = try run(try write(scaled.preLabels, "pre.nii.gz"), try write(scaled.postLabels, "post.nii.gz"))
+        #expect(report.tumours.count == 1)
+        #expect(report.warnings.contains { $0.hasPrefix("the pre-ablation liver measures ") })
+        #expect(report.warnings.contains { $0.hasPrefix("tumour 1 measures ") })
+    }
 }
