@@ -33,7 +33,9 @@ enum SignalStop {
 final class ProgressDisplay: @unchecked Sendable {
     let total: Int
     let start = Date()
-    let terminal = isatty(STDERR_FILENO) == 1
+    /// The per-case lines go wherever standard output goes (`batch ... > overnight.log` from a
+    /// terminal puts them in the log); the status line only when both outputs are a terminal.
+    let terminal = isatty(STDOUT_FILENO) == 1 && isatty(STDERR_FILENO) == 1
 
     init(total: Int) { self.total = total }
 
@@ -54,7 +56,7 @@ final class ProgressDisplay: @unchecked Sendable {
         let line = String(format: "[%d/%d] %@: %@ (%.1f s)", finished, total, id, what, seconds)
         if terminal {
             if case .failed = outcome { FileHandle.standardError.write(Data("\r\u{1B}[K\(line)\n".utf8)) }
-            FileHandle.standardError.write(Data("\r\u{1B}[K\(status(p))".utf8))
+            FileHandle.standardError.write(Data("\r\u{1B}[K\(Self.fitting(status(p), columns: Self.columns()))".utf8))
         } else {
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
@@ -71,6 +73,18 @@ final class ProgressDisplay: @unchecked Sendable {
             text += String(format: "; %.1f cases/min, about %@ left", perMinute, Self.duration(left))
         }
         return text
+    }
+
+    /// The terminal's width (standard error's), 80 when it cannot be told.
+    static func columns() -> Int {
+        var size = winsize()
+        return ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 ? Int(size.ws_col) : 80
+    }
+
+    /// `text` cut to fit `columns - 1` characters, so that the status line never wraps (a
+    /// wrapped line is not rewritten in place: each update would add a line).
+    static func fitting(_ text: String, columns: Int) -> String {
+        text.count < columns ? text : String(text.prefix(max(0, columns - 2))) + "…"
     }
 
     static func duration(_ seconds: Double) -> String {
