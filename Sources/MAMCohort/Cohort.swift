@@ -20,8 +20,12 @@ public struct CohortError: Error, Sendable, CustomStringConvertible {
 /// Finding a cohort's cases: one sub-folder per case (file names from the protocol's `files`
 /// patterns), or a manifest CSV. See Docs/batch.md.
 public enum Cohort {
-    /// The cases in `folder`, one per sub-folder (hidden ones skipped), sorted by name.
-    public static func discover(_ folder: String, patterns: AnalysisProtocol.FilePatterns) throws(CohortError) -> [CohortCase] {
+    /// The cases in `folder`, one per sub-folder (hidden ones skipped), sorted by name. A
+    /// sub-folder that is `outFolder` or holds a batch's results (its tables or their lock) is
+    /// not a case: `batch cohort --out cohort/results` must not take its results for a case.
+    public static func discover(_ folder: String, patterns: AnalysisProtocol.FilePatterns,
+                                outFolder: String? = nil) throws(CohortError) -> [CohortCase] {
+        let out = outFolder.map { URL(fileURLWithPath: $0).standardizedFileURL.resolvingSymlinksInPath().path }
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
         guard manager.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -34,6 +38,11 @@ public enum Cohort {
         for name in names.sorted() where !name.hasPrefix(".") {
             let caseFolder = folder + "/" + name
             guard manager.fileExists(atPath: caseFolder, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
+            if URL(fileURLWithPath: caseFolder).standardizedFileURL.resolvingSymlinksInPath().path == out
+                || [CohortSummary.csvName, CohortSummary.jsonLinesName, Batch.tablesLockName]
+                    .contains(where: { manager.fileExists(atPath: caseFolder + "/" + $0) }) {
+                continue
+            }
             if let problem = CaseID.problem(name) {
                 cases.append(CohortCase(id: name, images: nil, problem: "\(caseFolder): \(problem)"))
                 continue

@@ -83,14 +83,21 @@ struct BatchCommand: ParsableCommand {
         let analysisProtocol = try resolveProtocol(self.protocol)
         var cases: [CohortCase]
         do {
-            cases = try manifest.map { try Cohort.manifest($0) } ?? Cohort.discover(cohort!, patterns: analysisProtocol.files)
+            cases = try manifest.map { try Cohort.manifest($0) } ?? Cohort.discover(cohort!, patterns: analysisProtocol.files, outFolder: out)
         } catch {
             printError("\(error)")
             throw ExitCode(BatchExit.nothingRan)
         }
         if let shard {
             let (k, n) = try Self.parseShard(shard)
+            let found = cases.count
             cases = cases.filter { Cohort.inShard($0.id, index: k, count: n) }
+            // A shard that gets no case of a non-empty cohort has nothing to do, successfully
+            // (an array job's scheduler would otherwise mark the task failed).
+            if cases.isEmpty, found > 0, !list {
+                print("shard \(k)/\(n): none of the \(found) cases falls in this shard; nothing to do")
+                return
+            }
         }
         if list {
             for c in cases {

@@ -105,6 +105,35 @@ final class BatchHardeningTests {
         #expect(lines.first == "error: \(blocker)/out: the output folder cannot be written (Not a directory)")
     }
 
+    @Test("an output folder inside the cohort is not taken for a case on the next run")
+    func outInsideCohort() throws {
+        let root = try cohort(["p01"])
+        let out = root + "/results"
+        #expect(try Binary.run(["batch", root, "--out", out]).status == 0)
+        let again = try Binary.run(["batch", root, "--out", out])
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        #expect(again.stdout.contains("1 cases: 0 done, 1 up to date, 0 failed"))
+        #expect(!exists(out + "/results"))
+        // Nor is another batch's results folder.
+        #expect(try Binary.run(["batch", root, "--out", folder.file("elsewhere")]).status == 0)
+        #expect(!exists(folder.file("elsewhere/results")))
+    }
+
+    @Test("shards that get no case of a non-empty cohort succeed with a message; the one that gets it computes it")
+    func emptyShards() throws {
+        let root = try cohort(["p01"])
+        let out = folder.file("out")
+        var computed = 0
+        for k in 1...5 {
+            let run = try Binary.run(["batch", root, "--out", out, "--shard", "\(k)/5"])
+            #expect(run.status == 0, "shard \(k): \(run.stderr)")
+            if run.stdout.contains("p01: done") { computed += 1 } else {
+                #expect(run.stdout == "shard \(k)/5: none of the 1 cases falls in this shard; nothing to do\n")
+            }
+        }
+        #expect(computed == 1)
+    }
+
     @Test("case folders named '-p01' and '--help' are cases, not options")
     func idsLikeOptions() throws {
         let root = try cohort(["-p01", "--help"])
