@@ -36,8 +36,9 @@ struct BatchCommand: ParsableCommand {
               mam-quantify batch --manifest cases.csv --out results/ --protocol prometheus
 
             Exit status: 0 every case done (a rejected registration counts as done, flagged in \
-            the summary); 4 some cases failed; 66 nothing could run (no case found, or all \
-            failed); 64 bad usage; 78 invalid protocol.
+            the summary; a shard with no case has nothing to do); 4 some cases failed; 66 nothing \
+            could run (no case found, or all failed); 73 the output folder cannot be written; \
+            64 bad usage; 78 invalid protocol; 130 stopped by SIGINT or SIGTERM.
             """
     )
 
@@ -53,8 +54,8 @@ struct BatchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Analysis protocol: a built-in name or a YAML file.", valueName: "name|file"))
     var `protocol` = AnalysisProtocol.defaultName
 
-    @Option(help: ArgumentHelp("Cases analysed at once (default: the number of cores); each uses one core.", valueName: "n"))
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: ArgumentHelp("Cases analysed at once, each on one core: 1 to 256 (default: one per core of the machine).", valueName: "n"))
+    var jobs: Int?
 
     @Flag(help: "List the cases found and what is missing, without computing.")
     var list = false
@@ -67,7 +68,7 @@ struct BatchCommand: ParsableCommand {
 
     func validate() throws {
         guard (cohort == nil) != (manifest == nil) else { throw ValidationError("give a cohort folder or --manifest, one of them") }
-        guard (1...256).contains(jobs) else { throw ValidationError("--jobs must be from 1 to 256") }
+        guard (1...256).contains(jobs ?? 1) else { throw ValidationError("--jobs must be from 1 to 256") }
         if let shard { _ = try Self.parseShard(shard) }
     }
 
@@ -122,7 +123,8 @@ struct BatchCommand: ParsableCommand {
         let worker = Batch.Worker(executable: Self.executablePath(),
                                   arguments: { id, images, folder in Self.workerArguments(id, images, folder, protocol: argument) },
                                   exitStatus: { $0.exitStatus })
-        let batch = Batch(.init(outFolder: out, analysisProtocol: analysisProtocol, jobs: jobs, force: force, worker: worker))
+        let batch = Batch(.init(outFolder: out, analysisProtocol: analysisProtocol, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
+                                        force: force, worker: worker))
         let display = ProgressDisplay(total: cases.count)
         let signals = SignalStop.install { batch.stop() }
         let progress: Batch.Progress

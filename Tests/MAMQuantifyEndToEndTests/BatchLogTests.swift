@@ -54,3 +54,16 @@ final class BatchLogTests {
         }
     }
 }
+
+@Suite("mam-quantify batch --help")
+struct BatchHelpTests {
+    @Test("--jobs says its default once, and the exit statuses include 73 and 130")
+    func help() throws {
+        let text = try Binary.run(["batch", "--help"]).stdout
+        // The option's entry in the list (not the usage line): its line and the wrapped next one.
+        let jobs = try #require(text.range(of: "\n  --jobs <n>")).upperBound
+        let entry = text[jobs...].split(separator: "\n").prefix(2).joined(separator: " ")
+        #expect(entry.components(separatedBy: "default").count == 2, "\(entry)")
+        #expect(text.contains("73 the output folder") && text.contains("130 stopped"))
+    }
+}
