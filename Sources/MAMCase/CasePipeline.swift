@@ -172,7 +172,7 @@ public enum CasePipeline {
     /// written (or removed) through one.
     public static func clearEarlierResults(in folder: String, errorRecord: String? = nil) throws(PipelineError) {
         let manager = FileManager.default
-        if (try? manager.attributesOfItem(atPath: folder)[.type] as? FileAttributeType) == .typeSymbolicLink {
+        if isSymbolicLink(folder) {
             throw PipelineError(stage: .output, kind: .cannotWrite,
                                 message: "\(folder): the output folder is a symbolic link; results are not written through links")
         }

@@ -175,7 +175,7 @@ public final class Batch: @unchecked Sendable {
         }
         // Ids are checked where cases are found; a case folder is never a link to elsewhere.
         if let problem = CaseID.problem(item.id) { return failure("input", .invalidInput, problem) }
-        if (try? FileManager.default.attributesOfItem(atPath: folder)[.type] as? FileAttributeType) == .typeSymbolicLink {
+        if isSymbolicLink(folder) {
             return failure("output", .cannotWrite, "\(folder): the case folder is a symbolic link; results are not written through links")
         }
         do {

@@ -59,7 +59,7 @@ public enum CohortSummary {
         for name in names {
             let folder = outFolder + "/" + name
             // Results are never read through a link (a case folder is a real folder).
-            if (try? FileManager.default.attributesOfItem(atPath: folder)[.type] as? FileAttributeType) == .typeSymbolicLink {
+            if isSymbolicLink(folder) {
                 continue
             }
             if let data = FileManager.default.contents(atPath: folder + "/" + CasePipeline.FileName.report),

@@ -30,7 +30,7 @@ public func concurrentChunks(_ count: Int, _ body: (Range<Int>) -> Void) {
 
 /// Chunks per parallel loop: enough for balance on the machines we run on (several per core
 /// up to 16 cores), and fixed, so that results do not depend on the core count.
-public let parallelChunks = 64
+let parallelChunks = 64
 
 /// Work whose parallel calls touch disjoint memory, which the compiler cannot see.
 private struct DisjointWork: @unchecked Sendable {

@@ -120,3 +120,9 @@ public func fileSystemReason(_ error: any Error) -> String {
     }
     return String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " ")
 }
+
+/// True when `path` itself is a symbolic link (not followed): results are never written or
+/// read through one.
+public func isSymbolicLink(_ path: String) -> Bool {
+    (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeSymbolicLink
+}

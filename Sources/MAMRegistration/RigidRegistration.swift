@@ -100,6 +100,24 @@ public enum RegistrationError: Error, Equatable, CustomStringConvertible {
 /// Rigid registration of the pre-ablation liver onto the post-ablation liver: ICP on surface
 /// samples. See Docs/registration.md.
 public enum RigidRegistration {
+    /// Where ICP starts: centroids aligned, and the rotation among the identity and the four
+    /// proper principal-axis alignments that fits best after a few iterations. The trials use
+    /// every fourth source sample and three iterations.
+    private static func bestStart(source: SurfaceSample, target: SurfaceSample, icp: ICP, postField: FieldOfView,
+                                  settings: RegistrationSettings) -> Affine3D {
+        let sparse = SurfaceSample(points: stride(from: 0, to: source.points.count, by: 4).map { source.points[$0] },
+                                   normals: stride(from: 0, to: source.normals.count, by: 4).map { source.normals[$0] })
+        let trialICP = ICP(source: sparse, target: target, tree: icp.tree, postField: postField, settings: settings)
+        var best: (transform: Affine3D, rms: Double)?
+        for rotation in initialRotations(source.points, target.points) {
+            let pc = centroid(source.points)
+            let start = Affine3D(linear: rotation, translation: centroid(target.points) - rotation * pc)
+            let trial = trialICP.run(from: start, iterations: 3)
+            if best == nil || trial.rms < best!.rms { best = (trial.transform, trial.rms) }
+        }
+        return best!.transform
+    }
+
     public static func register(preLiver: Mask, postLiver: Mask, settings: RegistrationSettings = RegistrationSettings(),
                                 thresholds: RegistrationThresholds = RegistrationThresholds()) throws -> RegistrationResult {
         let (preVolume, postVolume) = (preLiver.volumeML, postLiver.volumeML)
@@ -121,25 +139,13 @@ public enum RigidRegistration {
         guard target.points.count >= 6 else { throw RegistrationError.emptyLiver(which: "post-ablation") }
         let icp = ICP(source: source, target: target, postField: postField, settings: settings)
 
-        // Start: centroids aligned, and the rotation among the identity and the four
-        // proper principal-axis alignments that fits best after a few iterations.
-        // The trials use every fourth source sample and three iterations.
-        let sparse = SurfaceSample(points: stride(from: 0, to: source.points.count, by: 4).map { source.points[$0] },
-                                   normals: stride(from: 0, to: source.normals.count, by: 4).map { source.normals[$0] })
-        let trialICP = ICP(source: sparse, target: target, tree: icp.tree, postField: postField, settings: settings)
-        var best: (transform: Affine3D, rms: Double)?
-        for rotation in initialRotations(source.points, target.points) {
-            let pc = centroid(source.points)
-            let start = Affine3D(linear: rotation, translation: centroid(target.points) - rotation * pc)
-            let trial = trialICP.run(from: start, iterations: 3)
-            if best == nil || trial.rms < best!.rms { best = (trial.transform, trial.rms) }
-        }
         // The same liver voxels on the same grid (a scan registered onto itself): the identity,
-        // exactly, with no iteration (ICP on two different samplings of one surface settles
-        // some hundredths of a millimetre away).
+        // exactly, with no iteration and no start to search for (ICP on two different samplings
+        // of one surface settles some hundredths of a millimetre away).
         let identical = preLiver.geometry.isSamePhysicalSpace(as: postLiver.geometry) && preLiver.voxels == postLiver.voxels
         let final = identical ? (transform: Affine3D.identity, rms: 0, iterations: 0, converged: true)
-            : icp.run(from: best!.transform, iterations: settings.maxIterations)
+            : icp.run(from: bestStart(source: source, target: target, icp: icp, postField: postField, settings: settings),
+                      iterations: settings.maxIterations)
         guard final.converged else { throw RegistrationError.didNotConverge(iterations: settings.maxIterations) }
 
         let quality = icp.quality(final.transform, preField: preField, iterations: final.iterations,

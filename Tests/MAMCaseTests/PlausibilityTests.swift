@@ -28,6 +28,19 @@ final class PlausibilityTests {
         return path
     }
 
+    /// The sphere sample (1 mm grid; a 65 x 55 x 45 mm liver, a 10 mm tumour in a 15 mm zone
+    /// centred at (12, -8, 5) mm) with every length multiplied by `factor`: a wrong spacing.
+    func sphereSample(scaledBy factor: Double) -> SampleCase {
+        var scaled = sample
+        let g = sample.preGeometry
+        scaled.preGeometry = ImageGeometry(size: g.size, spacing: SIMD3(repeating: factor), origin: g.origin * factor)
+        scaled.postGeometry = scaled.preGeometry
+        scaled.liver = [.ellipsoid(center: .zero, radii: SIMD3(65, 55, 45) * factor, axes: .identity)]
+        scaled.tumours = [.sphere(center: SIMD3(12, -8, 5) * factor, radius: 10 * factor)]
+        scaled.ablationZones = [.sphere(center: SIMD3(12, -8, 5) * factor, radius: 15 * factor)]
+        return scaled
+    }
+
     @Test("the clean sample raises none of these warnings")
     func clean() throws {
         let report = try run(try write(sample.preLabels, "pre.nii.gz"), try write(sample.postLabels, "post.nii.gz"))
@@ -83,13 +96,8 @@ final class PlausibilityTests {
 
     @Test("a wrong voxel spacing (3 mm for 1 mm): an 18 L liver, a warning")
     func implausibleVolume() throws {
-        var scaled = sample
-        let g = sample.preGeometry
-        scaled.preGeometry = ImageGeometry(size: g.size, spacing: SIMD3(3, 3, 3), origin: g.origin * 3)
-        scaled.postGeometry = scaled.preGeometry
-        scaled.liver = [.ellipsoid(center: .zero, radii: SIMD3(195, 165, 135), axes: .identity)]
-        scaled.tumours = [.sphere(center: SIMD3(36, -24, 15), radius: 30)]
-        scaled.ablationZones = [.sphere(center: SIMD3(36, -24, 15), radius: 45)]
+        // The liver: 4/3 pi x 195 x 165 x 135 mm^3 = 18.2 L, so its warning reads "18..." mL.
+        let scaled = sphereSample(scaledBy: 3)
         let report = try run(try write(scaled.preLabels, "pre.nii.gz"), try write(scaled.postLabels, "post.nii.gz"))
         #expect(report.warnings.contains { $0.hasPrefix("the pre-ablation liver measures 18") && $0.hasSuffix("check its label and the voxel spacing") })
     }
@@ -98,13 +106,7 @@ final class PlausibilityTests {
     func coarsestGrid() throws {
         // The thinning cells of the surface sampling (2 mm) over 14 m asked for 170 GB as a
         // dense grid; the occupied cells are a set beyond 2^27.
-        var scaled = sample
-        let g = sample.preGeometry
-        scaled.preGeometry = ImageGeometry(size: g.size, spacing: SIMD3(100, 100, 100), origin: g.origin * 100)
-        scaled.postGeometry = scaled.preGeometry
-        scaled.liver = [.ellipsoid(center: .zero, radii: SIMD3(6500, 5500, 4500), axes: .identity)]
-        scaled.tumours = [.sphere(center: SIMD3(1200, -800, 500), radius: 1000)]
-        scaled.ablationZones = [.sphere(center: SIMD3(1200, -800, 500), radius: 1500)]
+        let scaled = sphereSample(scaledBy: 100)
         let report = try run(try write(scaled.preLabels, "pre.nii.gz"), try write(scaled.postLabels, "post.nii.gz"))
         #expect(report.tumours.count == 1)
         #expect(report.warnings.contains { $0.hasPrefix("the pre-ablation liver measures ") })

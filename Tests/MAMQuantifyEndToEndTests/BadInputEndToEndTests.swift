@@ -137,8 +137,15 @@ struct MutationRunTests {
 /// Transform files are input too: a shift that would overflow an index is refused, a tumour
 /// moved out of the post scan is measured as "no margin" without maps or stray messages.
 @Suite("mam-quantify end to end: hostile transform files")
-struct HostileTransformTests {
-    static func transform(shiftX: String, in folder: TemporaryFolder) throws -> String {
+final class HostileTransformTests {
+    let folder: TemporaryFolder
+
+    init() throws { folder = try TemporaryFolder() }
+    deinit { folder.remove() }
+
+    /// The sphere sample run with a transform file shifting by `shiftX` mm along x (LPS), into
+    /// `folder/out`; returns the run and the transform file's path.
+    func run(shiftX: String) throws -> (run: Binary.Run, transform: String) {
         let path = folder.file("t-\(shiftX).tfm")
         try """
             #Insight Transform File V1.0
@@ -148,16 +155,13 @@ struct HostileTransformTests {
             FixedParameters: 0 0 0
 
             """.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+        let sample = SampleCaseFiles.all[0]
+        return (try Binary.run([sample.pre, sample.post, "--transform", path, "--out", folder.file("out")]), path)
     }
 
     @Test("a 1e300 mm shift: exit 65, one line naming the file (it crashed the margin maps in 0.7.0)")
     func hugeShift() throws {
-        let folder = try TemporaryFolder()
-        defer { folder.remove() }
-        let sample = SampleCaseFiles.all[0]
-        let tfm = try Self.transform(shiftX: "1e300", in: folder)
-        let run = try Binary.run([sample.pre, sample.post, "--transform", tfm, "--out", folder.file("out")])
+        let (run, tfm) = try run(shiftX: "1e300")
         #expect(run.status == 65)
         #expect(run.stderr == "error: \(tfm): not a readable ITK transform file (a shift of 1e+300 mm is beyond 1e+06 mm)\n")
         #expect(!FileManager.default.fileExists(atPath: folder.file("out/report.json")))
@@ -165,11 +169,7 @@ struct HostileTransformTests {
 
     @Test("a 900 mm shift takes the tumour out of the post scan: no margin, a warning, no maps, nothing else on stderr")
     func tumourOutside() throws {
-        let folder = try TemporaryFolder()
-        defer { folder.remove() }
-        let sample = SampleCaseFiles.all[0]
-        let tfm = try Self.transform(shiftX: "900", in: folder)
-        let run = try Binary.run([sample.pre, sample.post, "--transform", tfm, "--out", folder.file("out")])
+        let (run, _) = try run(shiftX: "900")
         #expect(run.status == 0)
         #expect(run.stderr.isEmpty, "\(run.stderr)")
         #expect(run.stdout.contains("warning: tumour 1: 100% of the tumour surface maps outside the post-ablation field of view: no margin"))

@@ -98,8 +98,8 @@ def set_field(raw, table, name, index, value):
 
 
 def field_mutant(rng, raw, table):
-    name = rng.choice([k for k in table if k != "magic"] + ["magic"] * 1)
-    off, fmt, n = table[name]
+    name = rng.choice([k for k in table if k != "magic"] + ["magic"])
+    _, fmt, n = table[name]
     index = rng.randrange(n)
     if fmt in ("4s", "8s"):
         value = rng.choice([b"n+1\0", b"ni1\0", b"n+2\0\r\n\x1a\n", b"xxxx"])
@@ -111,7 +111,7 @@ def field_mutant(rng, raw, table):
     mutant = set_field(raw, table, name, index, value)
     if rng.random() < 0.3:  # a second field at the same time
         name2 = rng.choice([k for k in table if k != "magic"])
-        off2, fmt2, n2 = table[name2]
+        _, fmt2, n2 = table[name2]
         values2 = INT_VALUES if fmt2 in ("h", "i", "q") else FLOAT_VALUES
         value2 = rng.choice(values2)
         i2 = rng.randrange(n2)
