@@ -166,6 +166,44 @@ public enum CasePipeline {
         public static let all = [report, marginMap, marginMask, categoryMap, transform]
     }
 
+    /// Whose results an output folder holds before a single run writes into it.
+    public enum EarlierResults: Equatable, Sendable {
+        /// No report: nothing to protect.
+        case none
+        /// A report made from the same input bytes (SHA-256): this case's, to be replaced.
+        case sameCase
+        /// A report of other inputs (or a report.json that is not ours); why, in words.
+        case anotherCase(String)
+        /// An input cannot be read, so whose they are cannot be told (the run fails anyway).
+        case unknown
+    }
+
+    /// Compares the image inputs recorded in `folder`'s report.json with `images`' files as
+    /// they are now (a transform file does not make a case: re-running with another one is
+    /// the same case).
+    public static func earlierResults(in folder: String, for images: CaseRequest.Images) -> EarlierResults {
+        guard let data = FileManager.default.contents(atPath: folder + "/" + FileName.report) else { return .none }
+        struct Recorded: Decodable {
+            struct Input: Decodable { var role: String; var sha256: String }
+            var inputs: [Input]
+        }
+        guard let recorded = try? JSONDecoder().decode(Recorded.self, from: data) else {
+            return .anotherCase("its report.json is not a mam-quantify report")
+        }
+        var now: [String: String] = [:]
+        for (role, path) in images.files {
+            guard let digest = try? FileDigest.sha256(path: path) else { return .unknown }
+            now[role.rawValue] = digest
+        }
+        let before = Dictionary(recorded.inputs.filter { $0.role != CaseRequest.FileRole.transform.rawValue }
+            .map { ($0.role, $0.sha256) }, uniquingKeysWith: { a, _ in a })
+        if before == now { return .sameCase }
+        let differing = Set(before.keys).union(now.keys).filter { before[$0] != now[$0] }
+        let order = ["pre", "post", "pre-liver", "pre-tumour", "post-liver", "post-ablation-zone"]
+        let named = order.filter(differing.contains) + differing.filter { !order.contains($0) }.sorted()
+        return .anotherCase("its report.json was made from other input files (\(named.joined(separator: ", ")) differ)")
+    }
+
     /// Removes the results of an earlier run from `folder` (every file in `FileName.all` and
     /// the error record `errorRecord`, when given), so that a folder never shows results the
     /// last run did not produce. Refuses a folder that is a symbolic link: results are never

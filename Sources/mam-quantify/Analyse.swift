@@ -15,9 +15,12 @@ struct Analyse: ParsableCommand {
             instead of PRE and POST.
 
             Writes into the output folder (default: mam-results/CASE in the current folder, \
-            CASE being the name of the folder that holds POST): report.json, the margin maps \
+            CASE being the name of the deepest folder holding all input files: p07 for \
+            p07/pre/seg.nii.gz and p07/post/seg.nii.gz): report.json, the margin maps \
             margin_mm.nii.gz, margin_mask.nii.gz and margin_categories.nii.gz (on the post \
-            scan's grid: they open on top of it in any viewer) and pre_to_post.tfm.
+            scan's grid: they open on top of it in any viewer) and pre_to_post.tfm. A folder \
+            holding another case's results (made from other input files) is not overwritten \
+            without --force.
 
             Examples:
               mam-quantify SampleCases/sphere-5mm/pre.nii.gz SampleCases/sphere-5mm/post.nii.gz
@@ -27,7 +30,8 @@ struct Analyse: ParsableCommand {
             Exit status: 0 done; 3 registration rejected by the protocol (report written, \
             margins flagged unreliable) or not converged; 64 bad usage; 65 an input is missing, \
             unreadable, not NIfTI, or lacks the tumour, ablation zone or liver; 70 internal \
-            error; 73 the output cannot be written; 78 the protocol is unknown or invalid.
+            error; 73 the output cannot be written or holds another case's results; 78 the \
+            protocol is unknown or invalid.
             """
     )
 
@@ -63,9 +67,12 @@ struct Analyse: ParsableCommand {
     @Option(help: ArgumentHelp("Output folder (default: mam-results/CASE).", valueName: "folder"))
     var out: String?
 
-    @Option(help: ArgumentHelp("Case identifier in the report (default: the name of the folder holding the post-ablation file).",
+    @Option(help: ArgumentHelp("Case identifier in the report (default: the name of the deepest folder holding all input files).",
                                valueName: "id"))
     var caseId: String?
+
+    @Flag(help: "Replace the results in the output folder even when they are another case's (made from other input files).")
+    var force = false
 
     @Flag(help: "Print the JSON report on standard output (instead of the summary).")
     var json = false
@@ -107,13 +114,21 @@ struct Analyse: ParsableCommand {
             } else {
                 .structures(preLiver: preLiver, preTumour: preTumour!, postLiver: postLiver, postAblationZone: postAblation!)
             }
-            let postPath = post ?? postAblation!
-            let id = caseId ?? Self.defaultCaseId(postPath: postPath)
+            let id = caseId ?? CaseID.derived(from: images.files.map(\.path))
             let alignment: CaseRequest.Alignment = noRegistration ? .identity : (transform.map { .transformFile($0) } ?? .protocolDefault)
             let request = CaseRequest(caseId: id, images: images, alignment: alignment, analysisProtocol: analysisProtocol)
             let folder = out ?? "mam-results/" + id
-            try CasePipeline.clearEarlierResults(in: folder, errorRecord: ErrorRecord.fileName)
+            // A batch manages its own folders; a single run keeps another case's results.
+            let earlier: CasePipeline.EarlierResults = force || batchWorker ? .sameCase : CasePipeline.earlierResults(in: folder, for: images)
+            if case .anotherCase(let why) = earlier {
+                throw PipelineError(stage: .output, kind: .cannotWrite,
+                                    message: "\(folder): holds another case's results (\(why)); give this case its own --out or --case-id, or --force to replace them")
+            }
+            // Cleared first, so that a failed run leaves no stale report; when whose results
+            // they are cannot be told (an input is unreadable), only once the run has worked.
+            if earlier != .unknown { try CasePipeline.clearEarlierResults(in: folder, errorRecord: ErrorRecord.fileName) }
             let result = try CasePipeline.run(request)
+            if earlier == .unknown { try CasePipeline.clearEarlierResults(in: folder, errorRecord: ErrorRecord.fileName) }
             let (report, data) = try CasePipeline.write(result, to: folder)
             if json {
                 FileHandle.standardOutput.write(data)
@@ -141,15 +156,7 @@ struct Analyse: ParsableCommand {
     func recordFailure(stage: String, _ status: Int32, _ message: String) {
         guard batchWorker, let out else { return }
         try? FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let id = caseId ?? Self.defaultCaseId(postPath: post ?? postAblation ?? "")
+        let id = caseId ?? CaseID.derived(from: [pre, post, preLiver, preTumour, postLiver, postAblation].compactMap { $0 })
         try? ErrorRecord(caseId: id, stage: stage, exitStatus: status, reason: message).write(to: out)
-    }
-
-    /// The name of the folder holding the post-ablation file (the current folder's name when
-    /// the path has no folder); "case" when that name cannot be a case id.
-    static func defaultCaseId(postPath: String) -> String {
-        let folder = URL(fileURLWithPath: postPath).standardizedFileURL.deletingLastPathComponent()
-        let name = folder.lastPathComponent
-        return CaseID.problem(name) == nil ? name : "case"
     }
 }

@@ -143,7 +143,7 @@ final class BatchHardeningTests {
         #expect(exists(out + "/-p01/report.json") && exists(out + "/--help/report.json"))
     }
 
-    @Test("a failed re-run into an existing --out leaves neither the old report nor the old maps")
+    @Test("a failed re-run (--force) into an existing --out leaves neither the old report nor the old maps")
     func staleSingleRun() throws {
         let out = folder.file("case")
         #expect(try Binary.run([sample.pre, sample.post, "--out", out, "--quiet"]).status == 0)
@@ -151,7 +151,7 @@ final class BatchHardeningTests {
         let broken = folder.file("post.nii.gz")
         let bytes = try Data(contentsOf: URL(fileURLWithPath: sample.post))
         try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: broken))
-        let rerun = try Binary.run([sample.pre, broken, "--out", out, "--quiet"])
+        let rerun = try Binary.run([sample.pre, broken, "--out", out, "--quiet", "--force"])
         #expect(rerun.status == 65)
         let left = try FileManager.default.contentsOfDirectory(atPath: out)
         #expect(left.isEmpty, "left behind: \(left)")
@@ -199,5 +199,98 @@ struct ThreadIndependenceTests {
                 #expect(x == y, "\(sample.name): \(map)")
             }
         }
+    }
+}
+
+/// Issue 17: with the layout pXX/pre/seg.nii.gz, pXX/post/seg.nii.gz every single run was
+/// named "post" and replaced the previous patient's results in mam-results/post/.
+@Suite("mam-quantify end to end: single runs do not overwrite each other")
+final class OverwriteTests {
+    let folder: TemporaryFolder
+    let samples = SampleCaseFiles.all
+
+    init() throws { folder = try TemporaryFolder() }
+    deinit { folder.remove() }
+
+    /// Patient folders pXX/pre/seg.nii.gz and pXX/post/seg.nii.gz, one sample case each.
+    func patients(_ count: Int) throws -> [(pre: String, post: String)] {
+        try (0..<count).map { n in
+            let root = folder.file(String(format: "data/p%02d", n + 1))
+            for side in ["pre", "post"] {
+                try FileManager.default.createDirectory(atPath: root + "/" + side, withIntermediateDirectories: true)
+                try FileManager.default.copyItem(atPath: side == "pre" ? samples[n].pre : samples[n].post,
+                                                 toPath: root + "/" + side + "/seg.nii.gz")
+            }
+            return (root + "/pre/seg.nii.gz", root + "/post/seg.nii.gz")
+        }
+    }
+
+    func report(_ path: String) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+    }
+
+    func protocolName(_ out: String) throws -> String? {
+        (try report(out + "/report.json")["protocol"] as? [String: Any])?["name"] as? String
+    }
+
+    @Test("pXX/pre/seg.nii.gz and pXX/post/seg.nii.gz: each patient gets its own id and folder, named on the terminal")
+    func patientLayout() throws {
+        let cases = try patients(2)
+        for (n, files) in cases.enumerated() {
+            let id = String(format: "p%02d", n + 1)
+            let run = try Binary.run([files.pre, files.post], in: folder.path)
+            #expect(run.status == 0)
+            #expect(run.stdout.hasPrefix("case \(id): "))
+            #expect(run.stdout.contains("report: mam-results/\(id)/report.json"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder.file("mam-results/post")))
+        for (n, name) in ["p01", "p02"].enumerated() {
+            let written = try report(folder.file("mam-results/\(name)/report.json"))
+            #expect(written["caseId"] as? String == name)
+            let inputs = written["inputs"] as! [[String: Any]]
+            #expect(inputs.map { $0["path"] as? String } == [cases[n].pre, cases[n].post])
+        }
+    }
+
+    @Test("another case's results are kept (exit 73, one line) unless --force; the same case re-runs freely")
+    func anotherCase() throws {
+        let out = folder.file("shared")
+        let first = samples[0], second = samples[2]
+        #expect(try Binary.run([first.pre, first.post, "--out", out, "--quiet"]).status == 0)
+
+        // The same inputs again (another protocol, say): replaced without asking.
+        #expect(try Binary.run([first.pre, first.post, "--out", out, "--quiet", "--protocol", "prometheus"]).status == 0)
+        #expect(try protocolName(out) == "prometheus")
+        #expect(try Binary.run([first.pre, first.post, "--out", out, "--quiet"]).status == 0)
+        #expect(try protocolName(out) == "iamcomplete")
+
+        let refused = try Binary.run([second.pre, second.post, "--out", out, "--quiet"])
+        #expect(refused.status == 73)
+        #expect(refused.stderr == "error: \(out): holds another case's results (its report.json was made from other input files (pre, post differ)); give this case its own --out or --case-id, or --force to replace them\n")
+        #expect(try report(out + "/report.json")["caseId"] as? String == first.name)
+        #expect(FileManager.default.fileExists(atPath: out + "/margin_mm.nii.gz"))
+
+        // One file changed is another case too (a re-segmented post: --force says so).
+        let changed = try Binary.run([first.pre, samples[1].post, "--out", out, "--quiet", "--case-id", first.name])
+        #expect(changed.status == 73 && changed.stderr.contains("(post differ)"))
+
+        // A missing input: its own error (65), and the other case's results stay.
+        let missing = try Binary.run([second.pre, folder.file("nowhere/post.nii.gz"), "--out", out, "--quiet"])
+        #expect(missing.status == 65 && missing.stderr.contains("nowhere/post.nii.gz"))
+        #expect(try report(out + "/report.json")["caseId"] as? String == first.name)
+
+        let forced = try Binary.run([second.pre, second.post, "--out", out, "--quiet", "--force"])
+        #expect(forced.status == 0)
+        #expect(try report(out + "/report.json")["caseId"] as? String == second.name)
+    }
+
+    @Test("a report.json that is not ours is not overwritten either")
+    func foreignReport() throws {
+        let out = folder.file("theirs")
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try "{\"study\": 1}".write(toFile: out + "/report.json", atomically: true, encoding: .utf8)
+        let run = try Binary.run([samples[0].pre, samples[0].post, "--out", out, "--quiet"])
+        #expect(run.status == 73 && run.stderr.contains("its report.json is not a mam-quantify report"))
+        #expect(try String(contentsOfFile: out + "/report.json", encoding: .utf8) == "{\"study\": 1}")
     }
 }

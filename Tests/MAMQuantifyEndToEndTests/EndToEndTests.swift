@@ -173,7 +173,7 @@ final class EndToEndTests {
         #expect(lines.first == "case two-tumours: protocol iamcomplete (version 3), target margin 5.00 mm")
         #expect(lines.filter { $0.hasPrefix("tumour ") && $0.contains(": MAM ") }.count == 2)
         #expect(lines.last == "report: \(folder.file("summary"))/report.json")
-        // Default output folder: mam-results/<folder holding POST> in the current folder.
+        // Default output folder: mam-results/<deepest folder holding PRE and POST> in the current folder.
         let quiet = try Binary.run([sample.pre, sample.post, "--quiet"], in: folder.path)
         #expect(quiet.status == 0 && quiet.stdout.isEmpty && quiet.stderr.isEmpty)
         #expect(FileManager.default.fileExists(atPath: folder.file("mam-results/two-tumours/report.json")))
