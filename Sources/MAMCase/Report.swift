@@ -8,7 +8,7 @@ import MAMImageIO
 /// on purpose: the report is a versioned format that must not change when a library type does.
 public struct CaseReport: Codable, Sendable, Equatable {
     /// Changes when a key is added (minor) or changed or removed (major).
-    public static let currentSchemaVersion = "1.1.0"
+    public static let currentSchemaVersion = "1.2.0"
 
     public var schemaVersion: String
     public var tool: Tool
@@ -23,12 +23,14 @@ public struct CaseReport: Codable, Sendable, Equatable {
     public var tumours: [Tumour]
     public var outputs: Outputs
     public var warnings: [String]
-    /// Wall time per stage; the only part that differs between runs on the same inputs.
+    /// Wall time per stage; with `run`, the only part that differs between runs on the same inputs.
     public var timingsSeconds: Timings
+    /// When, how and where the report was made (the audit trail).
+    public var run: Run
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion, tool, caseId, status, marginsReliable, inputs, registration, ablationZone, tumours
-        case outputs, warnings, timingsSeconds
+        case outputs, warnings, timingsSeconds, run
         case analysisProtocol = "protocol"
     }
 
@@ -251,6 +253,25 @@ public struct CaseReport: Codable, Sendable, Equatable {
         @Null public var marginMask: String?
         @Null public var categoryMap: String?
         @Null public var transform: String?
+    }
+
+    /// The audit trail: differs between runs on the same inputs, like the timings.
+    public struct Run: Codable, Sendable, Equatable {
+        /// When the analysis ended: ISO 8601, UTC, to the second.
+        public var madeUTC: String
+        /// The program and its arguments, as typed.
+        public var commandLine: [String]
+        /// The machine's host name.
+        public var host: String
+
+        /// This process, now.
+        public static func now() -> Run {
+            let format = ISO8601DateFormatter()
+            format.formatOptions = [.withInternetDateTime]
+            format.timeZone = TimeZone(identifier: "UTC")
+            return Run(madeUTC: format.string(from: Date()), commandLine: CommandLine.arguments,
+                       host: ProcessInfo.processInfo.hostName)
+        }
     }
 
     public struct Timings: Codable, Sendable, Equatable {

@@ -75,7 +75,8 @@ struct ReportBuilder {
                            categoryMap: writesMaps ? CasePipeline.FileName.categoryMap : nil,
                            transform: proto.writesTransform ? CasePipeline.FileName.transform : nil),
             warnings: warnings,
-            timingsSeconds: timings)
+            timingsSeconds: timings,
+            run: .now())
     }
 
     static func input(_ file: Inputs.File) -> CaseReport.InputFile {

@@ -39,7 +39,7 @@ public enum Cohort {
             let caseFolder = folder + "/" + name
             guard manager.fileExists(atPath: caseFolder, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
             if URL(fileURLWithPath: caseFolder).standardizedFileURL.resolvingSymlinksInPath().path == out
-                || [CohortSummary.csvName, CohortSummary.jsonLinesName, Batch.tablesLockName]
+                || [CohortSummary.csvName, CohortSummary.jsonLinesName, CohortSummary.errorLinesName, Batch.tablesLockName]
                     .contains(where: { manager.fileExists(atPath: caseFolder + "/" + $0) }) {
                 continue
             }

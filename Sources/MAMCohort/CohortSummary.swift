@@ -29,11 +29,13 @@ public struct ErrorRecord: Codable, Sendable, Equatable {
 }
 
 /// The cohort's tables, rebuilt from the case folders of an output folder: `summary.csv`, one
-/// row per tumour (and one per failed case), and `reports.jsonl`, one report per line; both
-/// ordered by case id, so the same set of results always gives the same files.
+/// row per tumour (and one per failed case), `reports.jsonl`, one report per line, and
+/// `errors.jsonl`, one error record per line; all ordered by case id, so the same set of
+/// results always gives the same files.
 public enum CohortSummary {
     public static let csvName = "summary.csv"
     public static let jsonLinesName = "reports.jsonl"
+    public static let errorLinesName = "errors.jsonl"
 
     public static let columns = [
         "case_id", "status", "tumour", "label", "mam_mm", "mam_low95_mm", "mam_high95_mm", "p_meets_target",
@@ -73,7 +75,7 @@ public enum CohortSummary {
         return results
     }
 
-    /// Rewrites `summary.csv` and `reports.jsonl` in `outFolder` from its case folders.
+    /// Rewrites `summary.csv`, `reports.jsonl` and `errors.jsonl` in `outFolder` from its case folders.
     @discardableResult
     public static func rebuild(_ outFolder: String) throws -> Results {
         let results = collect(outFolder)
@@ -114,6 +116,11 @@ public enum CohortSummary {
             lines += try JSONOutput.line(report)
         }
         try AtomicFile.write(lines, to: outFolder + "/" + jsonLinesName)
+        var errorLines = Data()
+        for record in results.errors.sorted(by: { $0.caseId < $1.caseId }) {
+            errorLines += try JSONOutput.line(record)
+        }
+        try AtomicFile.write(errorLines, to: outFolder + "/" + errorLinesName)
         return results
     }
 

@@ -23,9 +23,9 @@ struct BatchCommand: ParsableCommand {
             (or case_id, pre_liver, pre_tumour, post_liver, post_ablation_zone).
 
             Each case gets OUT/<case>/ with report.json and margin maps, or error.json when it \
-            fails (the batch goes on). OUT/summary.csv (one row per tumour) and \
-            OUT/reports.jsonl (one report per line) are rewritten as cases finish, ordered by \
-            case id. A re-run skips cases whose report was made from the same inputs and \
+            fails (the batch goes on). OUT/summary.csv (one row per tumour), \
+            OUT/reports.jsonl (one report per line) and OUT/errors.jsonl (one error record per \
+            line) are rewritten as cases finish, ordered by case id. A re-run skips cases whose report was made from the same inputs and \
             protocol (by SHA-256); --force recomputes them. Interrupting loses only the cases in \
             flight. --shard K/N processes a fixed 1/N of the cases (a Slurm array task each); \
             `mam-quantify merge OUT` then rebuilds the tables from all shards.
@@ -48,7 +48,7 @@ struct BatchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A CSV listing the cases instead of a cohort folder.", valueName: "file"))
     var manifest: String?
 
-    @Option(help: ArgumentHelp("Output folder (one sub-folder per case, plus summary.csv and reports.jsonl).", valueName: "folder"))
+    @Option(help: ArgumentHelp("Output folder (one sub-folder per case, plus summary.csv, reports.jsonl and errors.jsonl).", valueName: "folder"))
     var out: String
 
     @Option(help: ArgumentHelp("Analysis protocol: a built-in name or a YAML file.", valueName: "name|file"))
@@ -175,7 +175,7 @@ struct BatchCommand: ParsableCommand {
 
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Rebuild summary.csv and reports.jsonl from every case folder of a batch's output (after sharded runs).",
+        abstract: "Rebuild summary.csv, reports.jsonl and errors.jsonl from every case folder of a batch's output (after sharded runs).",
         discussion: "Example: mam-quantify merge results/"
     )
 
@@ -191,7 +191,7 @@ struct Merge: ParsableCommand {
         let results = try CohortSummary.rebuild(out)
         let tumours = results.reports.map(\.report.tumours.count).reduce(0, +)
         print("\(out): \(results.reports.count) reports (\(tumours) tumours), \(results.errors.count) failed cases; "
-              + "wrote \(CohortSummary.csvName) and \(CohortSummary.jsonLinesName)")
+              + "wrote \(CohortSummary.csvName), \(CohortSummary.jsonLinesName) and \(CohortSummary.errorLinesName)")
         if results.reports.isEmpty { throw ExitCode(BatchExit.nothingRan) }
     }
 }

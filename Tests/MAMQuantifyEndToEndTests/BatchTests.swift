@@ -53,7 +53,7 @@ struct TestCohort {
     }
 }
 
-/// Every file of a batch's output, by relative path, with the timings taken out of reports.
+/// Every file of a batch's output, by relative path, with the timings and audit trail taken out of reports.
 func outputContents(_ folder: String) throws -> [String: String] {
     var contents: [String: String] = [:]
     let enumerator = FileManager.default.enumerator(atPath: folder)!
@@ -63,8 +63,7 @@ func outputContents(_ folder: String) throws -> [String: String] {
         guard FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
         let data = try Data(contentsOf: URL(fileURLWithPath: full))
         if path.hasSuffix(".json") || path.hasSuffix(".jsonl") {
-            contents[path] = withoutTimings(data).replacingOccurrences(of: #""timingsSeconds":\{[^}]*\}"#, with: "",
-                                                                       options: .regularExpression)
+            contents[path] = withoutTimings(data)
         } else {
             contents[path] = data.base64EncodedString()
         }
@@ -112,6 +111,7 @@ final class BatchTests {
         #expect(stages["case-04"]?.hasPrefix("missing post.nii*") == true)
         #expect(stages["case-11"]?.hasSuffix("pre_tumour.nii.gz: the tumour mask is empty (no non-zero voxel)") == true)
         #expect(stages["case-17"]?.contains("truncated") == true)
+        try Schema.checkDocumented("error.schema.json", TestCohort.broken.map { out + "/\($0)/error.json" })
         // summary.csv: a header, one row per tumour of the 17 cases, one per failed case, by case id.
         let csv = try String(contentsOfFile: out + "/summary.csv", encoding: .utf8).split(separator: "\n")
         let rows = csv.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
@@ -123,6 +123,10 @@ final class BatchTests {
         #expect(Set(rows.filter { $0[1] == "failed" }.map { $0[0] }) == Set(TestCohort.broken))
         let jsonl = try String(contentsOfFile: out + "/reports.jsonl", encoding: .utf8).split(separator: "\n")
         #expect(jsonl.count == 17)
+        let errors = try String(contentsOfFile: out + "/errors.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(errors.count == 3)
+        #expect(errors.map { try? (JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["caseId"] as? String }
+            == TestCohort.broken.sorted().map { $0 })
         // Re-run: everything up to date, nothing recomputed, same tables.
         let before = try outputContents(out)
         let again = try batch(out)
@@ -202,6 +206,7 @@ final class BatchTests {
         let (a, b) = (try outputContents(whole), try outputContents(sharded))
         #expect(a["summary.csv"] == b["summary.csv"])
         #expect(a["reports.jsonl"] == b["reports.jsonl"])
+        #expect(a["errors.jsonl"] == b["errors.jsonl"])
     }
 
     @Test("--list shows the cases and what is missing; a manifest with relative paths; an empty cohort exits 66")

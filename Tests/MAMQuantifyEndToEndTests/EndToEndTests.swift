@@ -121,7 +121,7 @@ final class EndToEndTests {
         #expect(report.warnings.contains { $0.hasPrefix("registration rejected (liver Dice") })
     }
 
-    @Test("reports of every kind validate against Docs/report.schema.json (Python jsonschema)")
+    @Test("reports of every kind validate against Docs/report.schema.json (Python jsonschema, and the documented check-jsonschema command without a warning)")
     func schema() throws {
         var reports: [String] = []
         func analyse(_ name: String, _ arguments: [String]) throws {
@@ -143,6 +143,7 @@ final class EndToEndTests {
         try analyse("rejected", [SampleCaseFiles.all[3].pre, SampleCaseFiles.all[3].post, "--protocol", strict])
         let output = try Schema.validate(reports)
         #expect(output.hasPrefix("valid: \(reports.count) report(s)"), "\(output)")
+        try Schema.checkDocumented("report.schema.json", reports)
     }
 
     @Test("identical inputs give byte-identical reports apart from the timings")
@@ -155,11 +156,29 @@ final class EndToEndTests {
             texts.append(withoutTimings(try Data(contentsOf: URL(fileURLWithPath: folder.file("run\(run)/report.json")))))
         }
         #expect(texts[0] == texts[1])
-        #expect(!texts[0].contains("timingsSeconds"))
+        #expect(!texts[0].contains("timingsSeconds") && !texts[0].contains("madeUTC"))
         for file in ["margin_mm.nii.gz", "margin_categories.nii.gz", "pre_to_post.tfm"] {
             #expect(FileManager.default.contents(atPath: folder.file("run0/" + file))
                 == FileManager.default.contents(atPath: folder.file("run1/" + file)), "\(file)")
         }
+    }
+
+    @Test("the audit trail: when (UTC, to the second), the command line as typed, the host")
+    func auditTrail() throws {
+        let sample = SampleCaseFiles.all[0]
+        let before = Date().timeIntervalSince1970.rounded(.down)
+        let arguments = [sample.pre, sample.post, "--out", folder.file("audit"), "--quiet", "--protocol", "prometheus"]
+        #expect(try Binary.run(arguments).status == 0)
+        let after = Date().timeIntervalSince1970.rounded(.up)
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.file("audit/report.json")))) as! [String: Any]
+        let run = try #require(report["run"] as? [String: Any])
+        #expect(run["commandLine"] as? [String] == [Binary.path] + arguments)
+        #expect(run["host"] as? String == ProcessInfo.processInfo.hostName)
+        let made = try #require(run["madeUTC"] as? String)
+        #expect(made.hasSuffix("Z") && made.count == 20, "\(made)")
+        // Whole seconds: the time lies between the seconds around the run.
+        let seconds = try #require(ISO8601DateFormatter().date(from: made)).timeIntervalSince1970
+        #expect(seconds >= before && seconds <= after, "\(made)")
     }
 
     @Test("--json prints the report as written; the summary names each tumour's MAM; --quiet prints nothing")

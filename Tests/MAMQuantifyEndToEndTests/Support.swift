@@ -95,10 +95,24 @@ enum Schema {
     static func validate(_ reports: [String]) throws -> String {
         String(decoding: try ReferenceTools.run("validate_report.py", [path] + reports), as: UTF8.self)
     }
+
+    /// The validation command Docs/report.md gives, `check-jsonschema --schemafile
+    /// Docs/NAME files...`, from the suite's Python environment: it must pass and print
+    /// `ok -- validation done` and nothing else (no warning).
+    static func checkDocumented(_ schema: String, _ files: [String]) throws {
+        let doc = try String(contentsOf: packageRoot.appendingPathComponent("Docs/report.md"), encoding: .utf8)
+        #expect(doc.contains("check-jsonschema --schemafile Docs/\(schema) "), "Docs/report.md does not show the command for \(schema)")
+        let python = try #require(ReferenceTools.python)
+        let tool = URL(fileURLWithPath: python).deletingLastPathComponent().appendingPathComponent("check-jsonschema").path
+        let run = try runTool(tool, ["--schemafile", packageRoot.appendingPathComponent("Docs/" + schema).path] + files)
+        #expect(run.status == 0 && run.stdout == "ok -- validation done\n" && run.stderr.isEmpty,
+                "\(schema): \(run.stdout) \(run.stderr)")
+    }
 }
 
-/// The report's bytes without the timings block (the only part that may differ between runs).
+/// A report's bytes (pretty or one line) without the timings and the audit trail (`run`), the
+/// only parts that may differ between runs.
 func withoutTimings(_ data: Data) -> String {
     let text = String(decoding: data, as: UTF8.self)
-    return text.replacingOccurrences(of: #""timingsSeconds" : \{[^}]*\}"#, with: "", options: .regularExpression)
+    return text.replacingOccurrences(of: #""(timingsSeconds|run)" ?: ?\{[^}]*\}"#, with: "", options: .regularExpression)
 }
