@@ -162,8 +162,11 @@ public enum CasePipeline {
         public static let marginMask = "margin_mask.nii.gz"
         public static let categoryMap = "margin_categories.nii.gz"
         public static let transform = "pre_to_post.tfm"
+        /// The category map's names and colours for 3D Slicer and for ITK-SNAP.
+        public static let slicerColours = "margin_categories.ctbl"
+        public static let itkSnapLabels = "margin_categories.label.txt"
         /// Every file a case writes (the batch's error record aside).
-        public static let all = [report, marginMap, marginMask, categoryMap, transform]
+        public static let all = [report, marginMap, marginMask, categoryMap, slicerColours, itkSnapLabels, transform]
     }
 
     /// Whose results an output folder holds before a single run writes into it.
@@ -240,11 +243,15 @@ public enum CasePipeline {
         do throws(ImageIOError) {
             if let maps = result.maps {
                 try NIfTIWriter.write(maps.marginMM, to: folder + "/" + FileName.marginMap,
-                                      description: "mam-quantify signed margin (mm) on tumour voxels")
+                                      description: "mam-quantify margin (mm) of the nearest tumour surface")
                 try NIfTIWriter.write(maps.tumourVoxels, to: folder + "/" + FileName.marginMask,
                                       description: "mam-quantify tumour voxels of the margin map")
                 try NIfTIWriter.write(maps.categories, to: folder + "/" + FileName.categoryMap,
                                       description: "mam-quantify margin categories (1 = lowest)")
+                let p = report.analysisProtocol
+                let colours = CategoryColours(names: p.categories, cutoffsMM: p.categoryCutoffsMM, targetMM: p.targetMarginMM)
+                try AtomicFile.write(Data(colours.slicerTable.utf8), to: folder + "/" + FileName.slicerColours)
+                try AtomicFile.write(Data(colours.itkSnapLabels.utf8), to: folder + "/" + FileName.itkSnapLabels)
             }
             if report.outputs.transform != nil {
                 try ITKTransformFile.write(preToPost: result.preToPost, to: folder + "/" + FileName.transform)

@@ -252,6 +252,9 @@ public struct CaseReport: Codable, Sendable, Equatable {
         @Null public var marginMap: String?
         @Null public var marginMask: String?
         @Null public var categoryMap: String?
+        /// The category map's names and colours: a 3D Slicer colour table, an ITK-SNAP label file.
+        @Null public var categoryColoursSlicer: String?
+        @Null public var categoryLabelsITKSNAP: String?
         @Null public var transform: String?
     }
 

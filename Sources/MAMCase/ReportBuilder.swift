@@ -73,6 +73,8 @@ struct ReportBuilder {
                            marginMap: writesMaps ? CasePipeline.FileName.marginMap : nil,
                            marginMask: writesMaps ? CasePipeline.FileName.marginMask : nil,
                            categoryMap: writesMaps ? CasePipeline.FileName.categoryMap : nil,
+                           categoryColoursSlicer: writesMaps ? CasePipeline.FileName.slicerColours : nil,
+                           categoryLabelsITKSNAP: writesMaps ? CasePipeline.FileName.itkSnapLabels : nil,
                            transform: proto.writesTransform ? CasePipeline.FileName.transform : nil),
             warnings: warnings,
             timingsSeconds: timings,

@@ -1,5 +1,6 @@
 public import MAMCore
 import MAMStatistics
+import MAMSurface
 
 /// How a tumour's measurement ended.
 public enum MarginOutcome: String, Sendable, Codable {
@@ -132,58 +133,76 @@ public struct MarginAnalysis: Sendable {
     public var postGeometry: ImageGeometry { prepared.zone.postGeometry }
     public var settings: MarginSettings { prepared.settings }
 
-    /// Margin maps on the post grid: the signed margin (mm) at every post voxel whose centre
-    /// lies in a tumour (mapped back into the pre grid), 0 elsewhere; a mask of those voxels
-    /// (so that a true 0 mm stays distinguishable); and their margin category (1, 2, ... from
-    /// the settings' cut-offs; 0 elsewhere). On the whole post grid, or by default on the
-    /// sub-grid around the tumours (same spacing and orientation, so positions are identical).
-    /// Nil on the sub-grid when no tumour maps into the post grid (there is no region to map).
+    /// Margin maps on the post grid. Each post voxel whose centre lies in a tumour (mapped back
+    /// into the pre grid) holds the margin of that tumour's nearest surface sample, and the
+    /// voxel nearest to each sample holds at most that sample's margin: so the smallest value
+    /// over a tumour's voxels is exactly its MAM, and its category is in the category map.
+    /// Also a mask of those voxels (so that a true 0 mm stays distinguishable) and their margin
+    /// category (1, 2, ... from the settings' cut-offs; 0 elsewhere). A tumour without a margin
+    /// (no ablation zone, outside the post field of view) has no voxels. On the whole post grid,
+    /// or by default on the sub-grid around the tumours (same spacing and orientation, so
+    /// positions are identical). Nil on the sub-grid when no tumour maps into the post grid.
     public func marginMaps(wholeGrid: Bool = false, marginVoxels: Int = 2) -> MarginMaps? {
         let post = postGeometry
         let inverses = transforms.map(\.inverse)
-        let zone = prepared.zone
         let tumourSurfaces = prepared.tumours.map(\.surface)
         var box = IndexBox(lower: .zero, upper: .zero)
-        if wholeGrid {
-            box = IndexBox(post.size)
-        } else {
-            for (t, preToPost) in zip(tumourSurfaces, transforms) {
-                for p in t.surface.samples {
-                    // Clamped to just around the grid before becoming an index: a tumour mapped far
-                    // outside it (no margin then) must not overflow the conversion.
-                    let i = post.index(atWorld: preToPost.apply(p))
-                    func index(_ x: Double, _ n: Int) -> Int { Int(min(max(x, -2), Double(n) + 2).rounded(.down)) }
-                    let lo = SIMD3(index(i.x, post.size.x), index(i.y, post.size.y), index(i.z, post.size.z))
-                    box = box.union(IndexBox(lower: lo, upper: lo &+ 2))
-                }
+        for (t, preToPost) in zip(tumourSurfaces, transforms) {
+            for p in t.surface.samples {
+                // Clamped to just around the grid before becoming an index: a tumour mapped far
+                // outside it (no margin then) must not overflow the conversion.
+                let i = post.index(atWorld: preToPost.apply(p))
+                func index(_ x: Double, _ n: Int) -> Int { Int(min(max(x, -2), Double(n) + 2).rounded(.down)) }
+                let lo = SIMD3(index(i.x, post.size.x), index(i.y, post.size.y), index(i.z, post.size.z))
+                box = box.union(IndexBox(lower: lo, upper: lo &+ 2))
             }
-            box = box.expanded(by: SIMD3(repeating: marginVoxels), within: post.size)
-            box = IndexBox(lower: pointwiseMax(box.lower, .zero),
-                           upper: pointwiseMin(box.upper, SIMD3(post.size.x, post.size.y, post.size.z)))
-            if box.isEmpty { return nil }
         }
-        let grid = post.subGrid(box)
+        box = box.expanded(by: SIMD3(repeating: marginVoxels), within: post.size)
+        box = IndexBox(lower: pointwiseMax(box.lower, .zero),
+                       upper: pointwiseMin(box.upper, SIMD3(post.size.x, post.size.y, post.size.z)))
+        if box.isEmpty && !wholeGrid { return nil }
+        // The voxels are looked for in the tumours' box and written on the output grid.
+        let grid = wholeGrid ? post : post.subGrid(box)
+        let offset = wholeGrid ? box.lower : .zero
         var margin = [Float](repeating: 0, count: grid.size.count)
         var inTumour = [Bool](repeating: false, count: grid.size.count)
         var category = [UInt8](repeating: 0, count: grid.size.count)
-        if !zone.isEmpty {
-            // Voxels whose centre lies in a tumour, in scan order, then their distances at once.
-            var inside: [(Int, SIMD3<Double>)] = []
-            for k in 0..<grid.size.z {
-                for j in 0..<grid.size.y {
-                    for i in 0..<grid.size.x {
-                        let x = grid.world(atIndex: SIMD3(Double(i), Double(j), Double(k)))
-                        if tumourSurfaces.indices.contains(where: { tumourSurfaces[$0].contains(inverses[$0].apply(x)) }) {
-                            inside.append((grid.size.linearIndex(i, j, k), x))
+        // Voxels whose centre lies in a tumour, per tumour (the first that holds it).
+        var inside = [[(voxel: Int, position: SIMD3<Double>)]](repeating: [], count: tumourSurfaces.count)
+        if !box.isEmpty {
+            for k in box.lower.z..<box.upper.z {
+                for j in box.lower.y..<box.upper.y {
+                    for i in box.lower.x..<box.upper.x {
+                        let x = post.world(atIndex: SIMD3(Double(i), Double(j), Double(k)))
+                        if let t = tumourSurfaces.indices.first(where: { tumourSurfaces[$0].contains(inverses[$0].apply(x)) }) {
+                            let v = SIMD3(i, j, k) &- box.lower &+ offset
+                            inside[t].append((grid.size.linearIndex(v.x, v.y, v.z), x))
                         }
                     }
                 }
             }
-            let distances = zone.signedDistances(inside.map(\.1)) ?? []
-            for ((v, _), d) in zip(inside, distances) {
-                margin[v] = Float(d)
-                inTumour[v] = true
-                category[v] = UInt8(settings.category(ofMarginMM: d))
+        }
+        for (t, voxels) in inside.enumerated() where !voxels.isEmpty {
+            guard let samples = surfaceMargins[t] else { continue }
+            let sampleTree = KDTree(samples.postPoints)
+            var values = [Double](repeating: 0, count: voxels.count)
+            var hint: Int?
+            for (n, voxel) in voxels.enumerated() {
+                let nearest = sampleTree.nearest(to: voxel.position, hint: hint).index
+                values[n] = samples.marginsMM[nearest]
+                hint = nearest
+            }
+            let voxelTree = KDTree(voxels.map(\.position))
+            hint = nil
+            for (p, m) in zip(samples.postPoints, samples.marginsMM) {
+                let n = voxelTree.nearest(to: p, hint: hint).index
+                values[n] = min(values[n], m)
+                hint = n
+            }
+            for (voxel, d) in zip(voxels, values) {
+                margin[voxel.voxel] = Float(d)
+                inTumour[voxel.voxel] = true
+                category[voxel.voxel] = UInt8(settings.category(ofMarginMM: d))
             }
         }
         return MarginMaps(marginMM: Volume(geometry: grid, voxels: margin), tumourVoxels: Mask(geometry: grid, voxels: inTumour),

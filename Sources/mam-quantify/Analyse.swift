@@ -18,7 +18,8 @@ struct Analyse: ParsableCommand {
             CASE being the name of the deepest folder holding all input files: p07 for \
             p07/pre/seg.nii.gz and p07/post/seg.nii.gz): report.json, the margin maps \
             margin_mm.nii.gz, margin_mask.nii.gz and margin_categories.nii.gz (on the post \
-            scan's grid: they open on top of it in any viewer) and pre_to_post.tfm. A folder \
+            scan's grid, cropped to the tumours: they open on top of it in any viewer), the \
+            categories' colours for 3D Slicer and ITK-SNAP, and pre_to_post.tfm. A folder \
             holding another case's results (made from other input files) is not overwritten \
             without --force.
 

@@ -83,7 +83,8 @@ struct CasePipelineTests {
                                                       analysisProtocol: Self.iamcomplete))
         let (report, json) = try CasePipeline.write(result, to: folder.path)
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
-        #expect(names == ["margin_categories.nii.gz", "margin_mask.nii.gz", "margin_mm.nii.gz", "pre_to_post.tfm", "report.json"])
+        #expect(names == ["margin_categories.ctbl", "margin_categories.label.txt", "margin_categories.nii.gz", "margin_mask.nii.gz",
+                          "margin_mm.nii.gz", "pre_to_post.tfm", "report.json"])
         #expect(FileManager.default.contents(atPath: folder.file("report.json")) == json)
         #expect(try JSONDecoder().decode(CaseReport.self, from: json) == report)
         #expect(report.tumours.count == 2)

@@ -163,6 +163,55 @@ final class EndToEndTests {
         }
     }
 
+    /// Issue 17: the map held the margin at tumour voxel centres, whose smallest never was the
+    /// MAM (4.95 against 4.81, -1.70 against -1.98), and with prometheus a tumour reported
+    /// "0 to < 2 mm" had no voxel of that category.
+    @Test("the margin map's smallest value is the MAM; every reported category is in the category map; colour files for Slicer and ITK-SNAP",
+          arguments: [(2, "prometheus"), (2, "iamcomplete"), (1, "iamcomplete"), (0, "prometheus")])
+    func mapsMatchReport(_ sample: Int, _ protocolName: String) throws {
+        let files = SampleCaseFiles.all[sample]
+        let out = folder.file("maps-\(sample)-\(protocolName)")
+        #expect(try Binary.run([files.pre, files.post, "--protocol", protocolName, "--out", out, "--quiet"]).status == 0)
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))) as! [String: Any]
+        let tumours = report["tumours"] as! [[String: Any]]
+        guard case .float32(let margins) = try NIfTIReader().read(out + "/margin_mm.nii.gz").voxels,
+              case .uint8(let mask) = try NIfTIReader().read(out + "/margin_mask.nii.gz").voxels,
+              case .uint8(let categories) = try NIfTIReader().read(out + "/margin_categories.nii.gz").voxels else {
+            Issue.record("unexpected map datatypes")
+            return
+        }
+        let smallest = mask.indices.filter { mask[$0] != 0 }.map { Double(margins[$0]) }.min()
+        let mam = tumours.compactMap { $0["minimalMarginMM"] as? Double }.min()
+        // The report rounds to 0.001 mm.
+        #expect(abs(try #require(smallest) - (try #require(mam))) <= 0.0005, "map \(smallest ?? .nan), MAM \(mam ?? .nan)")
+        let present = Set(categories.filter { $0 != 0 })
+        for tumour in tumours {
+            let index = try #require((tumour["category"] as? [String: Any])?["index"] as? Int)
+            #expect(present.contains(UInt8(index)), "tumour \(tumour["number"] ?? 0): category \(index) not in the map (\(present.sorted()))")
+        }
+        // The colour files name the categories as the report does, by their map value: 3D
+        // Slicer's `index name R G B A` (spaces as underscores), ITK-SNAP's quoted labels.
+        let proto = report["protocol"] as! [String: Any]
+        let names = proto["categories"] as! [String]
+        let target = proto["targetMarginMM"] as! Double, cuts = proto["categoryCutoffsMM"] as! [Double]
+        let slicer = try String(contentsOfFile: out + "/margin_categories.ctbl", encoding: .utf8)
+            .split(separator: "\n").filter { !$0.hasPrefix("#") }.map { $0.split(separator: " ").map(String.init) }
+        #expect(slicer.map(\.count) == Array(repeating: 6, count: names.count + 1))
+        #expect(slicer.map { Int($0[0]) } == Array(0...names.count))
+        #expect(slicer.dropFirst().map { $0[1].replacingOccurrences(of: "_", with: " ") } == names)
+        for (n, row) in slicer.enumerated().dropFirst() {
+            let (r, g) = (Int(row[2])!, Int(row[3])!)
+            // Red below 0 mm, green from the target up (the category's lower bound).
+            if n == 1 { #expect(r > 200 && g < 60, "\(row)") }
+            if n >= 2 && cuts[n - 2] >= target { #expect(g > r, "\(row)") } else { #expect(r > g, "\(row)") }
+        }
+        let itk = try String(contentsOfFile: out + "/margin_categories.label.txt", encoding: .utf8)
+            .split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(itk.map { Int($0.split(separator: " ")[0]) } == Array(0...names.count))
+        #expect(itk.dropFirst().map { $0.split(separator: "\"")[1] } == names.map { Substring($0) })
+        #expect(itk.first?.hasSuffix("\"Clear Label\"") == true)
+    }
+
     @Test("the audit trail: when (UTC, to the second), the command line as typed, the host")
     func auditTrail() throws {
         let sample = SampleCaseFiles.all[0]
