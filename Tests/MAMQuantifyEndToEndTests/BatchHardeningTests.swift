@@ -143,6 +143,25 @@ final class BatchHardeningTests {
         #expect(exists(out + "/-p01/report.json") && exists(out + "/--help/report.json"))
     }
 
+    @Test("a shard clears leftover temporary files only in its own cases' folders (another shard may be writing the rest)")
+    func shardCleansOwnCases() throws {
+        let ids = ["p01", "p02", "p03", "p04"]
+        let root = try cohort(ids)
+        let out = folder.file("out")
+        let leftover = ".report.json.tmp-4242-1"
+        for id in ids {
+            try FileManager.default.createDirectory(atPath: out + "/" + id, withIntermediateDirectories: true)
+            try "half".write(toFile: out + "/" + id + "/" + leftover, atomically: true, encoding: .utf8)
+        }
+        let run = try Binary.run(["batch", root, "--out", out, "--shard", "1/2"])
+        #expect(run.status == 0)
+        let own = ids.filter { exists(out + "/" + $0 + "/report.json") }
+        #expect(!own.isEmpty && own.count < ids.count, "shard 1/2 computed \(own)")
+        for id in ids {
+            #expect(exists(out + "/" + id + "/" + leftover) == !own.contains(id), "\(id)")
+        }
+    }
+
     @Test("a failed re-run (--force) into an existing --out leaves neither the old report nor the old maps")
     func staleSingleRun() throws {
         let out = folder.file("case")
