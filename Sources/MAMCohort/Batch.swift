@@ -10,15 +10,15 @@ public final class Batch: @unchecked Sendable {
     /// module knows neither its arguments nor its exit codes.
     public struct Worker: Sendable {
         public var executable: String
-        /// The arguments that analyse one case (its id and images) into a folder, writing the
-        /// report or, on failure, an error record there.
-        public var arguments: @Sendable (_ id: String, _ images: CaseRequest.Images, _ folder: String) -> [String]
+        /// The arguments that analyse one case (complete: its images are known) into a folder,
+        /// writing the report or, on failure, an error record there.
+        public var arguments: @Sendable (_ item: CohortCase, _ folder: String) -> [String]
         /// The exit status the worker gives a kind of failure, for the error records the
         /// batch writes itself.
         public var exitStatus: @Sendable (PipelineError.Kind) -> Int32
 
         public init(executable: String,
-                    arguments: @escaping @Sendable (_ id: String, _ images: CaseRequest.Images, _ folder: String) -> [String],
+                    arguments: @escaping @Sendable (_ item: CohortCase, _ folder: String) -> [String],
                     exitStatus: @escaping @Sendable (PipelineError.Kind) -> Int32) {
             self.executable = executable
             self.arguments = arguments
@@ -31,13 +31,17 @@ public final class Batch: @unchecked Sendable {
         public var analysisProtocol: AnalysisProtocol
         public var jobs: Int
         public var force: Bool
+        /// The masks are co-registered already (the workers get `--no-registration`).
+        public var noRegistration: Bool
         public var worker: Worker
 
-        public init(outFolder: String, analysisProtocol: AnalysisProtocol, jobs: Int, force: Bool, worker: Worker) {
+        public init(outFolder: String, analysisProtocol: AnalysisProtocol, jobs: Int, force: Bool,
+                    noRegistration: Bool = false, worker: Worker) {
             self.outFolder = outFolder
             self.analysisProtocol = analysisProtocol
             self.jobs = jobs
             self.force = force
+            self.noRegistration = noRegistration
             self.worker = worker
         }
     }
@@ -194,7 +198,7 @@ public final class Batch: @unchecked Sendable {
         }
         defer { withExtendedLifetime(caseLock) {} }
 
-        guard let images = item.images else {
+        guard item.images != nil else {
             let record = ErrorRecord(caseId: item.id, stage: "input", exitStatus: options.worker.exitStatus(.invalidInput),
                                      reason: item.problem ?? "no input files")
             _ = clear(folder)
@@ -206,7 +210,7 @@ public final class Batch: @unchecked Sendable {
         let status: Int32
         let stderr: String
         do {
-            (status, stderr) = try runWorker(item.id, images, folder: folder)
+            (status, stderr) = try runWorker(item, folder: folder)
         } catch {
             let record = ErrorRecord(caseId: item.id, stage: "worker", exitStatus: options.worker.exitStatus(.internalFailure),
                                      reason: "cannot start \(options.worker.executable): \(error)")
@@ -247,10 +251,10 @@ public final class Batch: @unchecked Sendable {
     }
 
     /// Runs one case in a worker process; returns its exit status and standard error.
-    private func runWorker(_ id: String, _ images: CaseRequest.Images, folder: String) throws -> (Int32, String) {
+    private func runWorker(_ item: CohortCase, folder: String) throws -> (Int32, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: options.worker.executable)
-        process.arguments = options.worker.arguments(id, images, folder)
+        process.arguments = options.worker.arguments(item, folder)
         var environment = ProcessInfo.processInfo.environment
         environment["MAMQ_THREADS"] = "1"
         process.environment = environment
@@ -260,23 +264,28 @@ public final class Batch: @unchecked Sendable {
         lock.lock()
         guard !stopping else { lock.unlock(); return (130, "stopped") }
         try process.run()
-        running[id] = process
+        running[item.id] = process
         lock.unlock()
         let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         lock.lock()
-        running[id] = nil
+        running[item.id] = nil
         lock.unlock()
         let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
         return (status, text)
     }
 
     /// True when the case's report exists and was made by this version of mam-quantify, from
-    /// the same protocol and the same input bytes (SHA-256) as now.
+    /// the same protocol, the same input bytes (SHA-256, the transform file's included) and
+    /// the same kind of alignment (registered, given or none) as now.
     func isUpToDate(_ item: CohortCase, folder: String) -> Bool {
+        let method: RegistrationMethod = options.noRegistration ? .none
+            : item.transform != nil ? .transformFile
+            : options.analysisProtocol.registers ? .rigidICP : .none
         guard let data = FileManager.default.contents(atPath: folder + "/" + CasePipeline.FileName.report),
               let report = try? JSONDecoder().decode(CaseReport.self, from: data),
               report.tool.version == toolVersion,
+              report.registration.method == method,
               report.analysisProtocol.sha256 == options.analysisProtocol.sha256 else { return false }
         let recorded = Dictionary(report.inputs.map { ($0.role, $0.sha256) }, uniquingKeysWith: { a, _ in a })
         let files = item.files

@@ -7,9 +7,20 @@ public struct CohortCase: Sendable {
     /// Nil when the case's files are incomplete or ambiguous (`problem` says why).
     public var images: CaseRequest.Images?
     public var problem: String?
+    /// A pre-to-post transform file to use instead of registering (a manifest's `transform`).
+    public var transform: String?
 
-    /// Every file the case names, for listing and hashing.
-    public var files: [(role: CaseRequest.FileRole, path: String)] { images?.files ?? [] }
+    public init(id: String, images: CaseRequest.Images?, problem: String?, transform: String? = nil) {
+        self.id = id
+        self.images = images
+        self.problem = problem
+        self.transform = transform
+    }
+
+    /// Every file the case names, for listing and hashing (as its report lists its inputs).
+    public var files: [(role: CaseRequest.FileRole, path: String)] {
+        (images?.files ?? []) + (transform.map { [(.transform, $0)] } ?? [])
+    }
 }
 
 /// Why a cohort could not be listed at all.
@@ -83,15 +94,17 @@ public enum Cohort {
             if tumour.path == nil { missing.append(patterns.preTumour) }
             if zone.path == nil { missing.append(patterns.postAblationZone) }
         }
-        return CohortCase(id: id, images: nil, problem: "missing \(missing.joined(separator: " and ")) in \(folder)")
+        let found = files.isEmpty ? "the folder is empty"
+            : "found: " + files.prefix(8).joined(separator: ", ") + (files.count > 8 ? " and \(files.count - 8) more" : "")
+        return CohortCase(id: id, images: nil, problem: "missing \(missing.joined(separator: " and ")) in \(folder) (\(found))")
     }
 
     /// The cases of a manifest: a CSV file with a header row naming `case_id` and either `pre`
     /// and `post` or `pre_tumour` and `post_ablation_zone` (plus optional `pre_liver` and
-    /// `post_liver`). Relative paths are relative to the manifest's folder. Sorted by case id.
+    /// `post_liver`), and optionally `transform` (a pre-to-post .tfm used instead of registering). Relative paths are relative to the manifest's folder. Sorted by case id.
     public static func manifest(_ path: String) throws(CohortError) -> [CohortCase] {
         let (header, rows) = try table(path)
-        let known = ["case_id", "pre", "post", "pre_liver", "pre_tumour", "post_liver", "post_ablation_zone"]
+        let known = ["case_id", "pre", "post", "pre_liver", "pre_tumour", "post_liver", "post_ablation_zone", "transform"]
         if let unknown = header.first(where: { !known.contains($0) }) {
             throw CohortError(description: "\(path): header: unknown column \(unknown) (known: \(known.joined(separator: ", ")))")
         }
@@ -109,11 +122,11 @@ public enum Cohort {
             if let problem = CaseID.problem(id) { throw CohortError(description: "\(path): line \(line): \(problem)") }
             guard seen.insert(id).inserted else { throw CohortError(description: "\(path): line \(line): case \(id) listed twice") }
             if let pre = column["pre"], let post = column["post"] {
-                cases.append(CohortCase(id: id, images: .labelMaps(pre: pre, post: post), problem: nil))
+                cases.append(CohortCase(id: id, images: .labelMaps(pre: pre, post: post), problem: nil, transform: column["transform"]))
             } else if let tumour = column["pre_tumour"], let zone = column["post_ablation_zone"] {
                 cases.append(CohortCase(id: id, images: .structures(preLiver: column["pre_liver"], preTumour: tumour,
                                                                     postLiver: column["post_liver"], postAblationZone: zone),
-                                        problem: nil))
+                                        problem: nil, transform: column["transform"]))
             } else {
                 cases.append(CohortCase(id: id, images: nil, problem: "the manifest names no complete set of files (line \(line))"))
             }

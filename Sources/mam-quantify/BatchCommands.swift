@@ -20,7 +20,8 @@ struct BatchCommand: ParsableCommand {
             named as the protocol's `files` patterns say (default: pre.nii.gz and post.nii.gz, or \
             pre_tumour.nii.gz, post_ablation_zone.nii.gz and optionally pre_liver.nii.gz, \
             post_liver.nii.gz). Or give --manifest FILE, a CSV with the columns case_id, pre, post \
-            (or case_id, pre_liver, pre_tumour, post_liver, post_ablation_zone).
+            (or case_id, pre_liver, pre_tumour, post_liver, post_ablation_zone), and optionally \
+            transform (a pre-to-post .tfm used instead of registering that case).
 
             Each case gets OUT/<case>/ with report.json and margin maps, or error.json when it \
             fails (the batch goes on). OUT/summary.csv (one row per tumour), \
@@ -57,6 +58,9 @@ struct BatchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Cases analysed at once, each on one core: 1 to 256 (default: one per core of the machine).", valueName: "n"))
     var jobs: Int?
 
+    @Flag(help: "The masks are co-registered already: no registration for any case.")
+    var noRegistration = false
+
     @Flag(help: "List the cases found and what is missing, without computing.")
     var list = false
 
@@ -88,6 +92,10 @@ struct BatchCommand: ParsableCommand {
         } catch {
             printError("\(error)")
             throw ExitCode(BatchExit.nothingRan)
+        }
+        if noRegistration, let given = cases.first(where: { $0.transform != nil }) {
+            printError("\(manifest ?? ""): case \(given.id) has a transform, and --no-registration was given: they exclude each other")
+            throw ExitCode(ExitStatus.badUsage)
         }
         if let shard {
             let (k, n) = try Self.parseShard(shard)
@@ -121,10 +129,12 @@ struct BatchCommand: ParsableCommand {
         let argument = AnalysisProtocol.builtIn(self.protocol) != nil
             ? self.protocol : URL(fileURLWithPath: self.protocol).standardizedFileURL.path
         let worker = Batch.Worker(executable: Self.executablePath(),
-                                  arguments: { id, images, folder in Self.workerArguments(id, images, folder, protocol: argument) },
+                                  arguments: { [noRegistration] item, folder in
+                                      Self.workerArguments(item, folder, protocol: argument, noRegistration: noRegistration)
+                                  },
                                   exitStatus: { $0.exitStatus })
         let batch = Batch(.init(outFolder: out, analysisProtocol: analysisProtocol, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
-                                        force: force, worker: worker))
+                                        force: force, noRegistration: noRegistration, worker: worker))
         let display = ProgressDisplay(total: cases.count)
         let signals = SignalStop.install { batch.stop() }
         let progress: Batch.Progress
@@ -149,12 +159,14 @@ struct BatchCommand: ParsableCommand {
 
     /// A worker's arguments: this executable's `analyse` for one case, quiet, single threaded
     /// (the batch sets MAMQ_THREADS=1), writing an error record when it fails.
-    static func workerArguments(_ id: String, _ images: CaseRequest.Images, _ folder: String, protocol: String) -> [String] {
+    static func workerArguments(_ item: CohortCase, _ folder: String, protocol: String, noRegistration: Bool) -> [String] {
         // Every value joined to its option with '=' and the files after '--', so that an id or
         // a path starting with '-' (a folder named "-p01" or "--help") is never taken for an option.
-        var options = ["--out=\(folder)", "--case-id=\(id)", "--protocol=\(`protocol`)", "--quiet", "--batch-worker"]
+        var options = ["--out=\(folder)", "--case-id=\(item.id)", "--protocol=\(`protocol`)", "--quiet", "--batch-worker"]
+        if noRegistration { options.append("--no-registration") }
+        if let transform = item.transform { options.append("--transform=\(transform)") }
         var files: [String] = []
-        switch images {
+        switch item.images! {
         case .labelMaps(let pre, let post):
             files = [pre, post]
         case .structures(let preLiver, let preTumour, let postLiver, let zone):

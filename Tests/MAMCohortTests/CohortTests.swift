@@ -39,7 +39,7 @@ struct CohortTests {
         #expect(cases.map(\.id) == ["p01", "p02", "p03", "p04"])
         #expect(cases[0].files.map(\.role) == [.pre, .post] && cases[0].problem == nil)
         #expect(cases[1].files.map(\.role) == [.preLiver, .preTumour, .postAblationZone])
-        #expect(cases[2].images == nil && cases[2].problem == "missing post.nii* in \(folder.file("p03"))")
+        #expect(cases[2].images == nil && cases[2].problem == "missing post.nii* in \(folder.file("p03")) (found: pre.nii.gz)")
         #expect(cases[3].images == nil && cases[3].problem?.hasPrefix("several files match pre.nii*") == true)
         #expect(throws: CohortError.self) { try Cohort.discover(folder.file("none"), patterns: Self.iamcomplete.files) }
     }
@@ -51,7 +51,7 @@ struct CohortTests {
         defer { cohort.remove(); out.remove() }
         let cases = try Cohort.discover(cohort.path, patterns: Self.iamcomplete.files)
         let worker = Batch.Worker(executable: "/bin/sh",
-                                  arguments: { _, _, _ in ["-c", "echo 'Backtrace took 0.23s' >&2; kill -SEGV $$"] },
+                                  arguments: { _, _ in ["-c", "echo 'Backtrace took 0.23s' >&2; kill -SEGV $$"] },
                                   exitStatus: { _ in 99 })
         let batch = Batch(.init(outFolder: out.path, analysisProtocol: Self.iamcomplete, jobs: 1, force: false, worker: worker))
         _ = try batch.run(cases) { _, _, _, _ in }
@@ -68,7 +68,7 @@ struct CohortTests {
         let cases = try Cohort.discover(cohort.path, patterns: Self.iamcomplete.files)
         // A worker that fails with status 9 and one line; invalid input is numbered 42 here.
         let worker = Batch.Worker(executable: "/bin/sh",
-                                  arguments: { id, _, _ in ["-c", "echo \"case \(id) refused\" >&2; exit 9"] },
+                                  arguments: { item, _ in ["-c", "echo \"case \(item.id) refused\" >&2; exit 9"] },
                                   exitStatus: { $0 == .invalidInput ? 42 : 99 })
         let batch = Batch(.init(outFolder: out.path, analysisProtocol: Self.iamcomplete, jobs: 2, force: false, worker: worker))
         let progress = try batch.run(cases) { _, _, _, _ in }

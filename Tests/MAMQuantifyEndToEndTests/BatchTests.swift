@@ -213,7 +213,7 @@ final class BatchTests {
     func listingAndManifest() throws {
         let list = try Binary.run(["batch", cohort.folder, "--out", folder.file("unused"), "--list"])
         #expect(list.status == 0)
-        #expect(list.stdout.contains("case-04: MISSING: missing post.nii* in \(cohort.folder)/case-04"))
+        #expect(list.stdout.contains("case-04: MISSING: missing post.nii* in \(cohort.folder)/case-04 (found: pre.nii.gz)"))
         #expect(list.stdout.contains("case-11: pre-liver \(cohort.folder)/case-11/pre_liver.nii.gz, pre-tumour \(cohort.folder)/case-11/pre_tumour.nii.gz, post-liver"))
         #expect(list.stdout.hasSuffix("20 cases, 19 complete, 1 with missing files\n"))
         #expect(!FileManager.default.fileExists(atPath: folder.file("unused")))
@@ -228,5 +228,79 @@ final class BatchTests {
         try FileManager.default.createDirectory(atPath: folder.file("empty"), withIntermediateDirectories: true)
         let empty = try Binary.run(["batch", folder.file("empty"), "--out", folder.file("empty-out")])
         #expect(empty.status == 66 && empty.stderr == "error: \(folder.file("empty")): no cases found\n")
+    }
+}
+
+/// Issue 17: batch could not do what a single case can (no --no-registration, no given
+/// transform), and --list said what it missed but not what it found.
+@Suite("mam-quantify batch: the same choices as a single case")
+final class BatchParityTests {
+    let folder: TemporaryFolder
+    let sample = SampleCaseFiles.all[3]
+
+    init() throws { folder = try TemporaryFolder() }
+    deinit { folder.remove() }
+
+    func report(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
+
+    func method(_ path: String) throws -> String? {
+        let report = try JSONSerialization.jsonObject(with: self.report(path)) as! [String: Any]
+        return (report["registration"] as? [String: Any])?["method"] as? String
+    }
+
+    @Test("--no-registration: each case as a single run with --no-registration gives it; registering again is not 'up to date'")
+    func noRegistration() throws {
+        let cohort = folder.file("cohort")
+        try FileManager.default.createDirectory(atPath: cohort, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: sample.folder, toPath: cohort + "/c1")
+        let out = folder.file("out")
+        #expect(try Binary.run(["batch", cohort, "--out", out, "--no-registration"]).status == 0)
+        #expect(try method(out + "/c1/report.json") == "none")
+        let single = folder.file("single")
+        #expect(try Binary.run([cohort + "/c1/pre.nii.gz", cohort + "/c1/post.nii.gz", "--no-registration", "--case-id", "c1",
+                                "--out", single, "--quiet"]).status == 0)
+        #expect(withoutTimings(try report(out + "/c1/report.json")) == withoutTimings(try report(single + "/report.json")))
+        let again = try Binary.run(["batch", cohort, "--out", out])
+        #expect(again.stdout.contains("c1: done"), "\(again.stdout)")
+        #expect(try method(out + "/c1/report.json") == "rigid-icp")
+        let back = try Binary.run(["batch", cohort, "--out", out, "--no-registration"])
+        #expect(back.stdout.contains("c1: done") && !back.stdout.contains("c1: up to date"), "\(back.stdout)")
+    }
+
+    @Test("a manifest's transform column: the case uses that transform, as a single run with --transform does")
+    func transformColumn() throws {
+        let first = folder.file("first")
+        #expect(try Binary.run([sample.pre, sample.post, "--out", first, "--quiet"]).status == 0)
+        let manifest = folder.file("cases.csv")
+        try "case_id,pre,post,transform\nc1,\(sample.pre),\(sample.post),first/pre_to_post.tfm\nc2,\(sample.pre),\(sample.post),\n"
+            .write(toFile: manifest, atomically: true, encoding: .utf8)
+        let out = folder.file("out")
+        let run = try Binary.run(["batch", "--manifest", manifest, "--out", out])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try method(out + "/c1/report.json") == "transform-file")
+        #expect(try method(out + "/c2/report.json") == "rigid-icp")
+        let single = folder.file("single")
+        #expect(try Binary.run([sample.pre, sample.post, "--transform", first + "/pre_to_post.tfm", "--case-id", "c1",
+                                "--out", single, "--quiet"]).status == 0)
+        #expect(withoutTimings(try report(out + "/c1/report.json")) == withoutTimings(try report(single + "/report.json")))
+        // Up to date on a second run; a changed transform file is not.
+        #expect(try Binary.run(["batch", "--manifest", manifest, "--out", out]).stdout.contains("c1: up to date"))
+        var text = try String(contentsOfFile: first + "/pre_to_post.tfm", encoding: .utf8)
+        text += "\n"
+        try text.write(toFile: first + "/pre_to_post.tfm", atomically: true, encoding: .utf8)
+        #expect(try Binary.run(["batch", "--manifest", manifest, "--out", out]).stdout.contains("c1: done"))
+        let both = try Binary.run(["batch", "--manifest", manifest, "--out", out, "--no-registration"])
+        #expect(both.status == 64 && both.stderr.contains("case c1 has a transform, and --no-registration was given"))
+    }
+
+    @Test("--list names the files it found when the patterns match none")
+    func listFound() throws {
+        let cohort = folder.file("cohort")
+        try FileManager.default.createDirectory(atPath: cohort + "/p01", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: sample.pre, toPath: cohort + "/p01/seg_pre.nii.gz")
+        try FileManager.default.copyItem(atPath: sample.post, toPath: cohort + "/p01/seg_post.nii.gz")
+        let list = try Binary.run(["batch", cohort, "--out", folder.file("out"), "--list"])
+        #expect(list.stdout.contains("p01: MISSING: missing pre.nii* and post.nii* in \(cohort)/p01 (found: seg_post.nii.gz, seg_pre.nii.gz)"),
+                "\(list.stdout)")
     }
 }
