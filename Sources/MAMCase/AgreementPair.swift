@@ -93,10 +93,14 @@ public enum AgreementPair {
             var maskB = mask(b, binary ? valuesB : [label])
             if resample { maskB = maskB.resampled(onto: a.geometry, transform: transform, outside: false) }
             let m = SegmentationAgreement.compare(maskA, maskB, toleranceMM: toleranceMM)
-            results.append(.init(label: label, dice: m.dice, jaccard: m.jaccard, volumeAML: m.volumeAML, volumeBML: m.volumeBML,
-                                 volumeDifferenceML: m.volumeDifferenceML, volumeDifferencePercent: m.volumeDifferencePercent,
-                                 hausdorffMM: m.hausdorffMM, hausdorff95MM: m.hausdorff95MM,
-                                 averageSymmetricSurfaceDistanceMM: m.averageSymmetricSurfaceDistanceMM, surfaceDice: m.surfaceDice,
+            // Rounded as reports are (Rounded); a percentage to 0.001.
+            results.append(.init(label: label, dice: Rounded.fraction(m.dice), jaccard: Rounded.fraction(m.jaccard),
+                                 volumeAML: Rounded.ml(m.volumeAML), volumeBML: Rounded.ml(m.volumeBML),
+                                 volumeDifferenceML: Rounded.ml(m.volumeDifferenceML),
+                                 volumeDifferencePercent: m.volumeDifferencePercent.map { Rounded.digits($0, 3) },
+                                 hausdorffMM: m.hausdorffMM.map(Rounded.mm), hausdorff95MM: m.hausdorff95MM.map(Rounded.mm),
+                                 averageSymmetricSurfaceDistanceMM: m.averageSymmetricSurfaceDistanceMM.map(Rounded.mm),
+                                 surfaceDice: m.surfaceDice.map(Rounded.fraction),
                                  toleranceMM: toleranceMM, distancesUndefinedReason: m.distancesUndefinedReason))
         }
         let inputs = try [("a", a), ("b", b)].map { (role, image) throws(PipelineError) -> AgreementReport.Input in
@@ -104,7 +108,7 @@ public enum AgreementPair {
             let digest: String
             do { digest = try FileDigest.sha256(path: image.path) } catch { throw .input("\(image.path): cannot be read") }
             return .init(role: role, path: image.path, sha256: digest, sizeVoxels: [g.size.x, g.size.y, g.size.z],
-                         spacingMM: [g.spacing.x, g.spacing.y, g.spacing.z], orientation: g.orientationCode)
+                         spacingMM: [g.spacing.x, g.spacing.y, g.spacing.z].map { Rounded.digits($0, 6) }, orientation: g.orientationCode)
         }
         return AgreementReport(schemaVersion: AgreementReport.currentSchemaVersion,
                                tool: .current, inputs: inputs,

@@ -3,22 +3,32 @@ import MAMCore
 import MAMMargin
 import MAMRegistration
 
-/// Turns a case's results into its report. Figures are rounded to what they can mean
-/// (micrometres for distances, 0.1 microlitre for volumes, 1e-5 for fractions), which also
-/// keeps reports byte-identical when the last bits of a parallel sum differ.
+/// How every output of mam-quantify rounds its figures: to what they can mean (micrometres
+/// for distances, 0.1 microlitre for volumes, 1e-5 for fractions, 1e-4 for coefficients such
+/// as ICC and kappa), which also keeps files byte-identical when the last bits of a parallel
+/// sum differ.
+public enum Rounded {
+    public static func digits(_ x: Double, _ digits: Int) -> Double {
+        let scale = pow(10, Double(digits))
+        return (x * scale).rounded() / scale + 0  // + 0 turns -0 into 0
+    }
+
+    public static func mm(_ x: Double) -> Double { digits(x, 3) }
+    public static func ml(_ x: Double) -> Double { digits(x, 4) }
+    public static func fraction(_ x: Double) -> Double { digits(x, 5) }
+    public static func coefficient(_ x: Double) -> Double { digits(x, 4) }
+}
+
+/// Turns a case's results into its report, its figures `Rounded`.
 struct ReportBuilder {
     let request: CaseRequest
     let loaded: Inputs
     let masks: Masks
 
-    static func rounded(_ x: Double, _ digits: Int) -> Double {
-        let scale = pow(10, Double(digits))
-        return (x * scale).rounded() / scale + 0  // + 0 turns -0 into 0
-    }
-
-    static func mm(_ x: Double) -> Double { rounded(x, 3) }
-    static func ml(_ x: Double) -> Double { rounded(x, 4) }
-    static func fraction(_ x: Double) -> Double { rounded(x, 5) }
+    static func rounded(_ x: Double, _ digits: Int) -> Double { Rounded.digits(x, digits) }
+    static func mm(_ x: Double) -> Double { Rounded.mm(x) }
+    static func ml(_ x: Double) -> Double { Rounded.ml(x) }
+    static func fraction(_ x: Double) -> Double { Rounded.fraction(x) }
     static func point(_ p: SIMD3<Double>) -> [Double] { [mm(p.x), mm(p.y), mm(p.z)] }
     static func matrix(_ a: Affine3D, _ digits: Int) -> [[Double]] { a.matrix4x4.map { $0.map { rounded($0, digits) } } }
 

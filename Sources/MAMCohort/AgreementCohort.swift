@@ -20,10 +20,22 @@ public struct AgreementCohortReport: Codable, Sendable {
     public struct Summary: Codable, Sendable, Equatable {
         public var n: Int
         public var mean: Double
-        public var sd: Double?
+        /// Null for a single value.
+        @Null public var sd: Double?
         public var median: Double
         public var minimum: Double
         public var maximum: Double
+
+        /// Each figure rounded by `round` (as the metric's unit says, `Rounded`).
+        init?(_ values: [Double], _ round: (Double) -> Double) {
+            guard var summary = Summary(values) else { return nil }
+            summary.mean = round(summary.mean)
+            summary.sd = summary.sd.map(round)
+            summary.median = round(summary.median)
+            summary.minimum = round(summary.minimum)
+            summary.maximum = round(summary.maximum)
+            self = summary
+        }
 
         init?(_ values: [Double]) {
             guard !values.isEmpty else { return nil }
@@ -40,7 +52,9 @@ public struct AgreementCohortReport: Codable, Sendable {
 
     /// Summaries of each segmentation metric over the pairs, for one structure.
     public struct StructureSummary: Codable, Sendable {
-        /// `label N` for segmentations; `pre label N` / `post label N` for full cases.
+        /// `label N` for segmentations; for full cases the protocol's names: `tumour`,
+        /// `ablation zone`, `pre liver`, `post liver` (with `(label N)` when the protocol gives a
+        /// structure several labels; `pre label N` / `post label N` for a label it does not name).
         public var structure: String
         @Null public var dice: Summary?
         @Null public var jaccard: Summary?
@@ -49,6 +63,8 @@ public struct AgreementCohortReport: Codable, Sendable {
         @Null public var hausdorff95MM: Summary?
         @Null public var averageSymmetricSurfaceDistanceMM: Summary?
         @Null public var surfaceDice: Summary?
+        /// ICC(2,1) and ICC(3,1) of the two observers' volumes of this structure over the pairs.
+        @Null public var volumeIntraclassCorrelation: IntraclassCorrelation?
     }
 
     /// Agreement of the two observers' minimal ablation margins (full cases only).
@@ -153,8 +169,8 @@ public enum AgreementCohort {
                     }
                     for (stage, a, b) in [("pre", aPre, bPre), ("post", aPost, bPost)] {
                         let r = try AgreementPair.run(a: a, b: b, labels: nil, toleranceMM: toleranceMM)
-                        rows += r.labels.map { Row(caseId: pair.id, structure: "\(stage) label \($0.label)", metrics: $0,
-                                                   mamA: margins[0], mamB: margins[1]) }
+                        rows += r.labels.map { Row(caseId: pair.id, structure: structureName(stage, $0.label, analysisProtocol.labels),
+                                                   metrics: $0, mamA: margins[0], mamB: margins[1]) }
                     }
                     if let a = margins[0], let b = margins[1] { mams.append((a, b)) }
                 }
@@ -166,26 +182,38 @@ public enum AgreementCohort {
         }
         let structures = Array(Set(rows.map(\.structure))).sorted().map { structure -> AgreementCohortReport.StructureSummary in
             let m = rows.filter { $0.structure == structure }.map(\.metrics)
-            return .init(structure: structure, dice: .init(m.map(\.dice)), jaccard: .init(m.map(\.jaccard)),
-                         volumeDifferenceML: .init(m.map(\.volumeDifferenceML)), hausdorffMM: .init(m.compactMap(\.hausdorffMM)),
-                         hausdorff95MM: .init(m.compactMap(\.hausdorff95MM)),
-                         averageSymmetricSurfaceDistanceMM: .init(m.compactMap(\.averageSymmetricSurfaceDistanceMM)),
-                         surfaceDice: .init(m.compactMap(\.surfaceDice)))
+            return .init(structure: structure, dice: .init(m.map(\.dice), Rounded.fraction),
+                         jaccard: .init(m.map(\.jaccard), Rounded.fraction),
+                         volumeDifferenceML: .init(m.map(\.volumeDifferenceML), Rounded.ml),
+                         hausdorffMM: .init(m.compactMap(\.hausdorffMM), Rounded.mm),
+                         hausdorff95MM: .init(m.compactMap(\.hausdorff95MM), Rounded.mm),
+                         averageSymmetricSurfaceDistanceMM: .init(m.compactMap(\.averageSymmetricSurfaceDistanceMM), Rounded.mm),
+                         surfaceDice: .init(m.compactMap(\.surfaceDice), Rounded.fraction),
+                         volumeIntraclassCorrelation: IntraclassCorrelation(m.map { [$0.volumeAML, $0.volumeBML] })?.rounded)
         }
         var margins: AgreementCohortReport.MarginAgreement?
         if pairs.contains(where: { if case .fullCases = $0.files { return true } else { return false } }) {
             let settings = analysisProtocol.margin
-            margins = .init(pairs: mams.count, intraclassCorrelation: IntraclassCorrelation(mams.map { [$0.a, $0.b] }),
-                            blandAltman: BlandAltman(a: mams.map(\.a), b: mams.map(\.b)),
+            margins = .init(pairs: mams.count, intraclassCorrelation: IntraclassCorrelation(mams.map { [$0.a, $0.b] })?.rounded,
+                            blandAltman: BlandAltman(a: mams.map(\.a), b: mams.map(\.b))?.rounded,
                             categoryKappa: CohenKappa(a: mams.map { settings.category(ofMarginMM: $0.a) },
                                                       b: mams.map { settings.category(ofMarginMM: $0.b) },
-                                                      categories: settings.categoryCutoffsMM.count + 1),
+                                                      categories: settings.categoryCutoffsMM.count + 1)?.rounded,
                             categories: analysisProtocol.categoryNames)
         }
-        let report = AgreementCohortReport(schemaVersion: "1.0.0", tool: .current,
+        let report = AgreementCohortReport(schemaVersion: "1.1.0", tool: .current,
                                            pairs: pairs.count - failures.count, toleranceMM: toleranceMM, structures: structures,
                                            margins: margins, failures: failures)
         return Result(report: report, rows: rows, margins: mams)
+    }
+
+    /// A full case's structure by the protocol's labels (see `StructureSummary.structure`).
+    static func structureName(_ stage: String, _ label: Int, _ labels: AnalysisProtocol.Labels) -> String {
+        let named: [(String, [Int])] = stage == "pre"
+            ? [("tumour", labels.preTumour), ("pre liver", labels.preLiver)]
+            : [("ablation zone", labels.postAblationZone), ("post liver", labels.postLiver)]
+        guard let (name, values) = named.first(where: { $0.1.contains(label) }) else { return "\(stage) label \(label)" }
+        return values.count > 1 ? "\(name) (label \(label))" : name
     }
 
     /// What `run` found: the report, the per-pair rows, and each full case's two MAMs.
@@ -233,5 +261,41 @@ public enum AgreementCohort {
                     n(r.mamA), n(r.mamB)].map(CohortSummary.csvField).joined(separator: ",")
         }
         return ([header] + lines).joined(separator: "\n") + "\n"
+    }
+}
+
+/// The statistics rounded as reports are (`Rounded`): coefficients to 1e-4, mm to 1e-3,
+/// agreement fractions to 1e-5.
+extension IntraclassCorrelation {
+    var rounded: IntraclassCorrelation {
+        var r = self
+        for path in [\IntraclassCorrelation.icc21, \.icc31] {
+            r[keyPath: path].value = Rounded.coefficient(r[keyPath: path].value)
+            r[keyPath: path].lower = r[keyPath: path].lower.map(Rounded.coefficient)
+            r[keyPath: path].upper = r[keyPath: path].upper.map(Rounded.coefficient)
+        }
+        return r
+    }
+}
+
+extension BlandAltman {
+    var rounded: BlandAltman {
+        var r = self
+        r.biasMM = Rounded.mm(biasMM)
+        r.sdMM = Rounded.mm(sdMM)
+        r.lowerLimitMM = Rounded.mm(lowerLimitMM)
+        r.upperLimitMM = Rounded.mm(upperLimitMM)
+        return r
+    }
+}
+
+extension CohenKappa {
+    var rounded: CohenKappa {
+        var r = self
+        r.observedAgreement = Rounded.fraction(observedAgreement)
+        r.kappa = kappa.map(Rounded.coefficient)
+        r.linearWeightedKappa = linearWeightedKappa.map(Rounded.coefficient)
+        r.quadraticWeightedKappa = quadraticWeightedKappa.map(Rounded.coefficient)
+        return r
     }
 }

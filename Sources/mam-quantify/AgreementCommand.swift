@@ -15,8 +15,12 @@ struct AgreementCommand: ParsableCommand {
             nearest neighbour in world coordinates (through --transform when they come from two \
             scans; Docs/agreement.md).
 
-            Example:
-              mam-quantify agreement observer1/tumour.nii.gz observer2/tumour.nii.gz --out agreement.json
+            --out takes a folder, like every other command, and writes agreement.json into it; \
+            a name ending in .json is taken for the file itself.
+
+            Examples:
+              mam-quantify agreement observer1/tumour.nii.gz observer2/tumour.nii.gz --out agreement/
+              mam-quantify agreement a.nii.gz b.nii.gz --out results/p07-agreement.json
 
             Exit status: 0 done; 64 bad usage; 65 a file is missing, unreadable or not NIfTI, or \
             both are empty; 73 the report cannot be written.
@@ -39,7 +43,7 @@ struct AgreementCommand: ParsableCommand {
                                valueName: "file"))
     var transform: String?
 
-    @Option(help: ArgumentHelp("Write the JSON report to this file.", valueName: "file"))
+    @Option(help: ArgumentHelp("Output folder for agreement.json (or a file name ending in .json).", valueName: "folder"))
     var out: String?
 
     @Flag(help: "Print the JSON report on standard output (instead of the summary).")
@@ -60,8 +64,18 @@ struct AgreementCommand: ParsableCommand {
                                                transformFile: transform)
             let data = try report.jsonData()
             if let out {
+                var file = out
+                if !out.hasSuffix(".json") {
+                    do {
+                        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+                    } catch {
+                        printError("\(out): cannot create the output folder (\(fileSystemReason(error)))")
+                        throw ExitCode(ExitStatus.cannotWrite)
+                    }
+                    file = out + "/agreement.json"
+                }
                 do {
-                    try AtomicFile.write(data, to: out)
+                    try AtomicFile.write(data, to: file)
                 } catch {
                     printError("\(error)")  // "OUT: could not be written (reason)"
                     throw ExitCode(ExitStatus.cannotWrite)

@@ -9,6 +9,14 @@ import MAMRegistration
 import MAMTestSupport
 import Testing
 
+/// Numbers written with more than 6 decimals: not rounded as reports round (mm to 3, mL to 4,
+/// fractions to 5, spacings to 6).
+func longDecimals(_ json: String) -> [String] {
+    let pattern = try! NSRegularExpression(pattern: #"-?[0-9]+\.[0-9]{7,}"#)
+    let range = NSRange(json.startIndex..., in: json)
+    return pattern.matches(in: json, range: range).map { String(json[Range($0.range, in: json)!]) }
+}
+
 @Suite("mam-quantify agreement end to end")
 struct AgreementEndToEndTests {
     @Test("label maps compared label by label; the report validates against Docs/agreement.schema.json")
@@ -29,6 +37,11 @@ struct AgreementEndToEndTests {
         // Binary masks on different grids: B is resampled onto A's grid.
         let json = try Binary.run(["agreement", sample[3].pre, sample[3].post, "--label", "1", "--json"])
         #expect(json.status == 0 && json.stdout.contains("\"bResampledOntoA\" : true"))
+        // Figures rounded as in report.json (timings aside).
+        #expect(longDecimals(json.stdout.replacingOccurrences(of: #""timingsSeconds" : [0-9.e-]+"#, with: "", options: .regularExpression)).isEmpty)
+        // --out takes a folder (agreement.json inside), as every other command; a .json name is the file.
+        #expect(try Binary.run(["agreement", sample[0].pre, sample[2].pre, "--out", folder.file("agreement-out")]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: folder.file("agreement-out/agreement.json")))
         // Two scans of a patient who moved: through the true transform the livers (label 1)
         // coincide up to the two grids' voxelisation; without it they do not.
         let expected = try sample[3].expected()
@@ -92,7 +105,13 @@ struct AgreementCohortEndToEndTests {
                 let blandAltman: BA?
                 let categoryKappa: Kappa?
             }
-            struct Structure: Decodable { struct S: Decodable { let n: Int; let mean: Double }; let structure: String; let dice: S? }
+            struct Structure: Decodable {
+                struct S: Decodable { let n: Int; let mean: Double }
+                struct ICC: Decodable { struct E: Decodable { let value: Double }; let icc21: E; let icc31: E }
+                let structure: String
+                let dice: S?
+                let volumeIntraclassCorrelation: ICC?
+            }
             let pairs: Int
             let margins: Margins?
             let structures: [Structure]
@@ -107,10 +126,27 @@ struct AgreementCohortEndToEndTests {
         let icc = try #require(m.intraclassCorrelation)
         #expect(icc.icc31.value > 0.95 && icc.icc21.value > 0.9 && icc.icc21.lower! < icc.icc21.value)
         #expect(m.categoryKappa?.kappa != nil)
-        // Tumours are identical: pre label 2 Dice 1 in all 6 pairs.
-        #expect(report.structures.first { $0.structure == "pre label 2" }?.dice?.mean == 1)
+        // Structures named as the protocol names them. Tumours are identical: Dice 1 in all 6
+        // pairs, and no volume ICC (identical volumes leave no residual variance).
+        #expect(report.structures.map(\.structure) == ["ablation zone", "post liver", "pre liver", "tumour"])
+        #expect(report.structures.first { $0.structure == "tumour" }?.dice?.mean == 1)
+        #expect(report.structures.first { $0.structure == "tumour" }.map { $0.volumeIntraclassCorrelation == nil } == true)
         let csv = try String(contentsOfFile: out + "/agreement-cohort.csv", encoding: .utf8).split(separator: "\n")
         #expect(csv.count == 1 + 6 * 4)
+        // The zones' volume ICC against an independent implementation (Tests/Tools/icc_reference.py,
+        // scipy) from the CSV's volumes: equal to the report's 4 decimals (half a unit).
+        let zoneRows = csv.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+            .filter { $0[1] == "ablation zone" }.map { [Double($0[4])!, Double($0[5])!] }
+        #expect(zoneRows.count == 6)
+        let ratings = folder.file("zone-volumes.json")
+        try JSONSerialization.data(withJSONObject: zoneRows).write(to: URL(fileURLWithPath: ratings))
+        let reference = try JSONSerialization.jsonObject(with: ReferenceTools.run("icc_reference.py", [ratings])) as! [String: Double]
+        let zoneICC = try #require(report.structures.first { $0.structure == "ablation zone" }?.volumeIntraclassCorrelation)
+        #expect(abs(zoneICC.icc21.value - reference["icc21"]!) <= 0.00005 && abs(zoneICC.icc31.value - reference["icc31"]!) <= 0.00005,
+                "ICC \(zoneICC.icc21.value), \(zoneICC.icc31.value) against \(reference)")
+        let text = try String(contentsOfFile: out + "/agreement-cohort.json", encoding: .utf8)
+        #expect(longDecimals(text).isEmpty, "\(longDecimals(text).prefix(5))")
+        try Schema.checkDocumented("agreement-cohort.schema.json", [out + "/agreement-cohort.json"])
         for svg in ["bland-altman.svg", "dice.svg"] {
             let parser = XMLParser(data: try Data(contentsOf: URL(fileURLWithPath: out + "/" + svg)))
             #expect(parser.parse(), "\(svg) is not well-formed XML")
