@@ -143,7 +143,8 @@ public enum CasePipeline {
             Masks.specksWarning("ablation zone", prepared.ablationZoneSetAside, masks.zone.geometry, minimumML: proto.margin.minimumComponentML),
         ].compactMap { $0 } + Plausibility.warnings(loaded: loaded, masks: masks, tumours: tumours.map(\.mask), analysis: analysis)
         let report = ReportBuilder(request: request, loaded: loaded, masks: masks).report(
-            caseWarnings: caseWarnings, analysis: analysis, labels: tumours.map(\.label), method: method, registration: registration,
+            caseWarnings: caseWarnings, analysis: analysis, zoneShape: prepared.ablationZoneShape, labels: tumours.map(\.label),
+            method: method, registration: registration,
             preToPost: preToPost, writesMaps: maps != nil,
             atTumours: analysis.tumours.indices.map { n in
                 TumourFindings(fits: fits, tumour: n, usedMAM: analysis.tumours[n].minimalMarginMM,

@@ -148,6 +148,15 @@ public struct CaseReport: Codable, Sendable, Equatable {
     public struct AblationZone: Codable, Sendable, Equatable {
         public var volumeML: Double
         public var holesFilled: Bool
+        /// The zone's extent along its principal axes (mm): the long axis, then the largest
+        /// and the smallest diameter perpendicular to it; null when the zone is empty.
+        @Null public var longAxisMM: Double?
+        @Null public var shortAxisMM: Double?
+        @Null public var thirdAxisMM: Double?
+        /// Short axis / long axis (1 for a sphere), as device studies report it.
+        @Null public var sphericityIndex: Double?
+        /// The long axis' direction in post world coordinates (RAS, unit length).
+        @Null public var longAxisDirection: [Double]?
     }
 
     public struct Tumour: Codable, Sendable, Equatable {

@@ -2,6 +2,7 @@ import Foundation
 import MAMCore
 import MAMMargin
 import MAMRegistration
+import MAMSurface
 
 /// How every output of mam-quantify rounds its figures: to what they can mean (micrometres
 /// for distances, 0.1 microlitre for volumes, 1e-5 for fractions, 1e-4 for coefficients such
@@ -30,10 +31,27 @@ struct ReportBuilder {
     static func ml(_ x: Double) -> Double { Rounded.ml(x) }
     static func fraction(_ x: Double) -> Double { Rounded.fraction(x) }
     static func point(_ p: SIMD3<Double>) -> [Double] { [mm(p.x), mm(p.y), mm(p.z)] }
+
+    /// The zone's volume and shape; the long axis' direction is given pointing to +z (superior)
+    /// or, lying in the axial plane, to +y and then +x, so that it does not flip between runs.
+    static func ablationZone(_ analysis: MarginAnalysis, _ shape: PrincipalExtents?, holesFilled: Bool) -> CaseReport.AblationZone {
+        var zone = CaseReport.AblationZone(volumeML: ml(analysis.ablationVolumeML), holesFilled: holesFilled)
+        guard let shape else { return zone }
+        let e = shape.extentsMM
+        zone.longAxisMM = mm(e[0])
+        zone.shortAxisMM = mm(e[1])
+        zone.thirdAxisMM = mm(e[2])
+        zone.sphericityIndex = rounded(e[1] / e[0], 3)
+        var u = shape.axes[0]
+        if u.z < 0 || (u.z == 0 && (u.y < 0 || (u.y == 0 && u.x < 0))) { u = -u }
+        zone.longAxisDirection = [rounded(u.x, 4), rounded(u.y, 4), rounded(u.z, 4)]
+        return zone
+    }
     static func matrix(_ a: Affine3D, _ digits: Int) -> [[Double]] { a.matrix4x4.map { $0.map { rounded($0, digits) } } }
 
     /// `caseWarnings` (about the inputs) come first among the report's warnings.
-    func report(caseWarnings: [String], analysis: MarginAnalysis, labels: [Int?], method: RegistrationMethod, registration: RegistrationResult?,
+    func report(caseWarnings: [String], analysis: MarginAnalysis, zoneShape: PrincipalExtents?, labels: [Int?],
+                method: RegistrationMethod, registration: RegistrationResult?,
                 preToPost: Affine3D, writesMaps: Bool, atTumours findings: [TumourFindings],
                 timings: CaseReport.Timings) -> CaseReport {
         let proto = request.analysisProtocol
@@ -77,7 +95,7 @@ struct ReportBuilder {
                                     categoryCutoffsMM: proto.margin.categoryCutoffsMM, categories: proto.categoryNames),
             inputs: loaded.files.map(Self.input),
             registration: registrationSection(method: method, result: registration, preToPost: preToPost),
-            ablationZone: .init(volumeML: Self.ml(analysis.ablationVolumeML), holesFilled: proto.margin.fillAblationHoles),
+            ablationZone: Self.ablationZone(analysis, zoneShape, holesFilled: proto.margin.fillAblationHoles),
             tumours: tumours,
             outputs: .init(report: CasePipeline.FileName.report,
                            marginMap: writesMaps ? CasePipeline.FileName.marginMap : nil,

@@ -41,7 +41,7 @@ public enum CohortSummary {
         "case_id", "status", "tumour", "label", "mam_mm", "mam_low95_mm", "mam_high95_mm", "p_meets_target",
         "p_at_least_zero", "category", "category_uncertain", "meets_target", "tumour_volume_ml",
         "fraction_inside_ablation", "residual_volume_ml", "first_shell_mm", "first_shell_fraction_ablated",
-        "ablation_volume_ml", "registration_method", "registration_verdict", "liver_dice", "transform_used",
+        "ablation_volume_ml", "ablation_long_axis_mm", "ablation_short_axis_mm", "ablation_sphericity", "registration_method", "registration_verdict", "liver_dice", "transform_used",
         "local_global_shift_mm", "margins_reliable", "warnings",
         "protocol", "protocol_sha256", "error_stage", "error_exit_status", "error_reason",
     ]
@@ -90,7 +90,8 @@ public enum CohortSummary {
                     number(u?.probabilityMeetsTarget), number(u?.probabilityAtLeastZero),
                     t.category?.name ?? "", boolean(u?.categoryUncertain), boolean(t.meetsTargetMargin), number(t.volumeML),
                     number(t.fractionInsideAblation), number(t.residualVolumeML), number(shell?.widthMM),
-                    number(shell?.fractionAblated), number(r.ablationZone.volumeML), r.registration.method.rawValue,
+                    number(shell?.fractionAblated), number(r.ablationZone.volumeML), number(r.ablationZone.longAxisMM),
+                    number(r.ablationZone.shortAxisMM), number(r.ablationZone.sphericityIndex), r.registration.method.rawValue,
                     r.registration.verdict, number(r.registration.quality?.liverDice), t.registrationAtTumour.transformUsed,
                     number(t.registrationAtTumour.localToGlobalDisplacementMM), r.marginsReliable ? "true" : "false",
                     r.warnings.joined(separator: " | "), r.analysisProtocol.name, r.analysisProtocol.sha256, "", "", "",

@@ -1,6 +1,6 @@
 import Foundation
 public import MAMCore
-import MAMSurface
+public import MAMSurface
 
 /// What the margin engine is asked to measure.
 public struct MarginCase: Sendable {
@@ -239,6 +239,9 @@ public final class PreparedCase: Sendable {
     public var ablationVolumeML: Double { zone.volumeML }
     /// Voxel counts of the ablation zone's specks, set aside (largest first).
     public var ablationZoneSetAside: [Int] { zone.setAsideVoxels }
+    /// The ablation zone's long axis and perpendicular diameters (specks set aside, holes
+    /// filled when the settings say so); nil when the zone is empty.
+    public var ablationZoneShape: PrincipalExtents? { zone.shape }
 
     /// Every tumour's figures with the tumours mapped into the post scan by `preToPost`; with
     /// `figures: .surface`, only the surface margins (the MAM, its location and the
@@ -395,6 +398,8 @@ final class AblationZone: Sendable {
     let postGeometry: ImageGeometry
     /// Voxel counts of the specks set aside (parts below the settings' minimum volume).
     let setAsideVoxels: [Int]
+    /// Long axis and perpendicular diameters of the parts together; nil when empty.
+    let shape: PrincipalExtents?
 
     /// Each part's region is its bounding box grown by `SubvoxelSurface.cropMargin` voxels;
     /// outside the regions nothing is inside the zone.
@@ -405,6 +410,7 @@ final class AblationZone: Sendable {
         let crops = found.parts.map { fillHoles ? Components.fillingHoles($0) : $0 }
         isEmpty = crops.isEmpty
         volumeML = crops.map(\.volumeML).reduce(0, +)
+        shape = PrincipalExtents(crops)
         parts = crops.map { SurfaceDistance(SubvoxelSurface(mask: $0)) }
     }
 

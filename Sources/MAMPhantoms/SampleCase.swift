@@ -39,24 +39,25 @@ public struct SampleCase: Sendable {
     static let grid1mm = ImageGeometry(size: GridSize(140, 120, 100), spacing: SIMD3(1, 1, 1), origin: SIMD3(-70, -60, -50))
     static let ellipsoidLiver: [Shape] = [.ellipsoid(center: .zero, radii: SIMD3(65, 55, 45), axes: .identity)]
 
-    /// A 10 mm tumour centred in a 15 mm ablation zone: MAM = 15 - (0 + 10) = 5 mm.
+    /// A tumour of 20 mm diameter centred in an ablation zone of 30 mm (radii 10 and 15 mm):
+    /// MAM = 15 - (0 + 10) = 5 mm. Summaries give diameters, as clinicians read sizes.
     public static let sphere5mm: SampleCase = {
         let centre = SIMD3<Double>(12, -8, 5)
         return SampleCase(
             name: "sphere-5mm",
-            summary: "10 mm tumour centred in a 15 mm ablation zone, 1 mm grid: MAM 5 mm",
+            summary: "tumour of 20 mm diameter centred in an ablation zone of 30 mm, 1 mm grid: MAM 5 mm",
             preGeometry: grid1mm, postGeometry: grid1mm, liver: ellipsoidLiver,
             tumours: [.sphere(center: centre, radius: 10)],
             ablationZones: [.sphere(center: centre, radius: 15)],
             expectedMarginsMM: [5])
     }()
 
-    /// A 10 mm tumour in a 12 mm zone shifted 4 mm: MAM = 12 - (4 + 10) = -2 mm.
+    /// A tumour of 20 mm diameter in a zone of 24 mm shifted 4 mm: MAM = 12 - (4 + 10) = -2 mm.
     public static let negativeMargin: SampleCase = {
         let centre = SIMD3<Double>(12, -8, 5)
         return SampleCase(
             name: "negative-margin",
-            summary: "10 mm tumour, 12 mm ablation zone 4 mm off centre, 1 mm grid: MAM -2 mm (the tumour sticks out)",
+            summary: "tumour of 20 mm diameter, ablation zone of 24 mm 4 mm off centre, 1 mm grid: MAM -2 mm (the tumour sticks out)",
             preGeometry: grid1mm, postGeometry: grid1mm, liver: ellipsoidLiver,
             tumours: [.sphere(center: centre, radius: 10)],
             ablationZones: [.sphere(center: centre + SIMD3(4, 0, 0), radius: 12)],
@@ -68,7 +69,7 @@ public struct SampleCase: Sendable {
         let a = SIMD3<Double>(-20, 10, 0), b = SIMD3<Double>(25, -15, 10)
         return SampleCase(
             name: "two-tumours",
-            summary: "tumours of 8 mm and 6 mm, zones of 14 mm (centred) and 9 mm (1 mm off), 1 mm grid: MAM 6 and 2 mm",
+            summary: "tumours of 16 mm and 12 mm diameter, zones of 28 mm (centred) and 18 mm (1 mm off), 1 mm grid: MAM 6 and 2 mm",
             preGeometry: grid1mm, postGeometry: grid1mm, liver: ellipsoidLiver,
             tumours: [.sphere(center: a, radius: 8), .sphere(center: b, radius: 6)],
             ablationZones: [.sphere(center: a, radius: 14), .sphere(center: b + SIMD3(1, 0, 0), radius: 9)],
@@ -76,7 +77,8 @@ public struct SampleCase: Sendable {
     }()
 
     /// Oblique grids with thick slices that differ between the scans, and a patient who moved
-    /// (8 degrees, 16 mm): a 9 mm tumour in a 13 mm zone 1 mm off centre, MAM = 13 - (1 + 9) = 3 mm.
+    /// (8 degrees, 16 mm): a tumour of 18 mm diameter in a zone of 26 mm 1 mm off centre,
+    /// MAM = 13 - (1 + 9) = 3 mm.
     /// The liver has two bulges so that it has no rotational symmetry for registration to confuse.
     public static let obliqueAnisotropic: SampleCase = {
         let centre = SIMD3<Double>(15, -5, 4)
@@ -84,7 +86,7 @@ public struct SampleCase: Sendable {
         return SampleCase(
             name: "oblique-anisotropic",
             summary: "oblique grids (0.8 x 0.8 x 2.5 mm before, 0.75 x 0.75 x 2 mm after), patient moved 8 degrees and 16 mm; "
-                + "9 mm tumour in a 13 mm zone 1 mm off centre: MAM 3 mm",
+                + "tumour of 18 mm diameter in a zone of 26 mm 1 mm off centre: MAM 3 mm",
             preGeometry: .centred(on: .zero, size: GridSize(190, 155, 40), spacing: SIMD3(0.8, 0.8, 2.5),
                                   direction: Matrix3.rotation(axis: SIMD3(0, 0.3, 1), degrees: 10)),
             postGeometry: .centred(on: motion.apply(.zero), size: GridSize(205, 165, 52), spacing: SIMD3(0.75, 0.75, 2),

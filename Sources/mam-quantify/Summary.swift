@@ -18,7 +18,12 @@ enum Summary {
         default:
             lines.append("registration: none (\(g.reasons.first ?? g.method.rawValue))")
         }
-        lines.append(String(format: "ablation zone: %.2f mL", r.ablationZone.volumeML))
+        var zone = String(format: "ablation zone: %.2f mL", r.ablationZone.volumeML)
+        if let long = r.ablationZone.longAxisMM, let short = r.ablationZone.shortAxisMM, let third = r.ablationZone.thirdAxisMM,
+           let sphericity = r.ablationZone.sphericityIndex {
+            zone += String(format: ", axes %.1f x %.1f x %.1f mm, sphericity %.2f", long, short, third, sphericity)
+        }
+        lines.append(zone)
         for t in r.tumours {
             var line = String(format: "tumour %d (%.2f mL): ", t.number, t.volumeML)
             if let m = t.minimalMarginMM, let c = t.category {

@@ -24,6 +24,14 @@ struct CasePipelineTests {
         let mam = try #require(report.tumours.first?.minimalMarginMM)
         #expect(abs(mam - 5) <= 0.5, "MAM \(mam)")
         #expect(report.inputs.map(\.role) == ["pre", "post"])
+        // The zone is a ball of 30 mm diameter on a 1 mm grid: each axis within the voxel
+        // width (1 mm) the measurement allows (PrincipalExtentsTests), sphericity near 1.
+        let zone = report.ablationZone
+        for axis in [zone.longAxisMM, zone.shortAxisMM, zone.thirdAxisMM] {
+            #expect(axis.map { abs($0 - 30) <= 1 } == true, "axis \(String(describing: axis))")
+        }
+        #expect(zone.sphericityIndex.map { $0 >= 29 / 31 && $0 <= 1 } == true)
+        #expect(zone.longAxisDirection.map { abs(hypot(hypot($0[0], $0[1]), $0[2]) - 1) < 1e-3 } == true)
         #expect(try report.inputs.map(\.sha256) == [FileDigest.sha256(path: pre), FileDigest.sha256(path: post)])
         // The same request twice: the same figures (timings aside).
         var again = try CasePipeline.run(request).report
