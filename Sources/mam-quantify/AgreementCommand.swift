@@ -19,7 +19,8 @@ struct AgreementCommand: ParsableCommand {
             a name ending in .json is taken for the file itself.
 
             Examples:
-              mam-quantify agreement observer1/tumour.nii.gz observer2/tumour.nii.gz --out agreement/
+              mam-quantify agreement observer1/tumour.nii.gz observer2/tumour.nii.gz \\
+                  --out agreement/
               mam-quantify agreement a.nii.gz b.nii.gz --out results/p07-agreement.json
 
             Exit status: 0 done; 64 bad usage; 65 a file is missing, unreadable or not NIfTI, or \

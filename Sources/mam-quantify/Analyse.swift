@@ -24,9 +24,12 @@ struct Analyse: ParsableCommand {
             without --force.
 
             Examples:
-              mam-quantify SampleCases/sphere-5mm/pre.nii.gz SampleCases/sphere-5mm/post.nii.gz
-              mam-quantify pre.nii.gz post.nii.gz --protocol prometheus --out results/patient-07
-              mam-quantify --pre-tumour tumour.nii.gz --post-ablation zone.nii.gz --no-registration
+              mam-quantify SampleCases/sphere-5mm/pre.nii.gz \\
+                  SampleCases/sphere-5mm/post.nii.gz
+              mam-quantify pre.nii.gz post.nii.gz --protocol prometheus \\
+                  --out results/patient-07
+              mam-quantify --pre-tumour tumour.nii.gz --post-ablation zone.nii.gz \\
+                  --no-registration
 
             Exit status: 0 done; 3 registration rejected by the protocol (report written, \
             margins flagged unreliable) or not converged; 64 bad usage; 65 an input is missing, \

@@ -20,7 +20,8 @@ struct MAMQuantify: ParsableCommand {
             that much. Without a subcommand, `analyse` runs.
 
             Example:
-              mam-quantify SampleCases/sphere-5mm/pre.nii.gz SampleCases/sphere-5mm/post.nii.gz
+              mam-quantify SampleCases/sphere-5mm/pre.nii.gz \\
+                  SampleCases/sphere-5mm/post.nii.gz
 
             `mam-quantify help analyse` explains the options and the exit codes.
             """,

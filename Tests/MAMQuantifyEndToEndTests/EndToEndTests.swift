@@ -247,6 +247,30 @@ final class EndToEndTests {
         #expect(FileManager.default.fileExists(atPath: folder.file("mam-results/two-tumours/report.json")))
     }
 
+    /// Issue 17: at 80 columns the analyse example wrapped mid-command.
+    @Test("at 80 columns no example of any --help page wraps: each fits, or goes on after a trailing backslash")
+    func examplesFit() throws {
+        for command in [[], ["analyse"], ["batch"], ["merge"], ["agreement"], ["agreement-cohort"], ["describe"], ["protocols"]] {
+            let run = try runTool("/usr/bin/env", ["COLUMNS=80", Binary.path] + command + ["--help"])
+            #expect(run.status == 0)
+            let lines = run.stdout.components(separatedBy: "\n")
+            var n = 0
+            while n < lines.count {
+                guard lines[n].hasPrefix("  mam-quantify ") else { n += 1; continue }
+                // The example and its continuation lines.
+                while lines[n].hasSuffix(" \\") {
+                    #expect(lines[n].count <= 80, "\(command): \(lines[n])")
+                    n += 1
+                    #expect(lines[n].hasPrefix("      "), "\(command): a continuation not indented: \(lines[n])")
+                }
+                #expect(lines[n].count <= 80, "\(command): \(lines[n])")
+                let next = n + 1 < lines.count ? lines[n + 1] : ""
+                #expect(next.isEmpty || next.hasPrefix("  mam-quantify "), "\(command): wrapped after \(lines[n]): \(next)")
+                n += 1
+            }
+        }
+    }
+
     @Test("--help explains the command with an example and the exit codes")
     func help() throws {
         let help = try Binary.run(["analyse", "--help"])
