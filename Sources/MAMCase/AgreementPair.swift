@@ -112,7 +112,7 @@ public enum AgreementPair {
         }
         return AgreementReport(schemaVersion: AgreementReport.currentSchemaVersion,
                                tool: .current, inputs: inputs,
-                               bResampledOntoA: resample, transform: transformFile, labels: results, timingsSeconds: seconds(since: start))
+                               bResampledOntoA: resample, transform: transformFile, labels: results, timingsSeconds: Rounded.digits(seconds(since: start), 3))
     }
 
     static func nonZero(_ counts: [Int: Int]) -> [Int] { counts.filter { $0.key != 0 && $0.value > 0 }.keys.sorted() }

@@ -212,23 +212,67 @@ public struct LabelImage: Sendable {
     public func mask(label: Int) throws(ImageIOError) -> Mask { try mask(labels: [label]) }
 
     /// Voxel count per label value (0 included). Throws `.nonFiniteVoxels` for NaN or infinite
-    /// values and `.notALabelMap` when some value is not an integer.
+    /// values and `.notALabelMap` when some value is not an integer. The distinct stored values
+    /// are counted first (a table for 8- and 16-bit types, runs of equal values otherwise, as
+    /// label maps have long runs), and only those go through the scaling and the checks.
     public func labelCounts() throws(ImageIOError) -> [Int: Int] {
         var counts: [Int: Int] = [:]
         var nonFinite = 0
         var nonIntegral = 0
-        _ = voxels.mapScaled(scaling) { v in
+        for (stored, count) in voxels.distinctValues() {
+            let v = scaling.map { $0.apply(stored) } ?? stored
             if !v.isFinite {
-                nonFinite += 1
+                nonFinite += count
             } else if v == v.rounded(), abs(v) < 1e15 {
-                counts[Int(v), default: 0] += 1
+                counts[Int(v), default: 0] += count
             } else {
-                nonIntegral += 1
+                nonIntegral += count
             }
         }
         if nonFinite > 0 { throw ImageIOError(path: path, problem: .nonFiniteVoxels(count: nonFinite)) }
         if nonIntegral > 0 { throw ImageIOError(path: path, problem: .notALabelMap(nonIntegerVoxels: nonIntegral)) }
         return counts
+    }
+}
+
+extension VoxelArray {
+    /// Each distinct stored value (as a double) with its voxel count, in no set order.
+    func distinctValues() -> [(value: Double, count: Int)] {
+        switch self {
+        case .uint8(let a): return Self.table(a, offset: 0)
+        case .int8(let a): return Self.table(a, offset: 128)
+        case .uint16(let a): return Self.table(a, offset: 0)
+        case .int16(let a): return Self.table(a, offset: 32768)
+        case .int32(let a): return Self.runs(a) { UInt64(UInt32(bitPattern: $0)) }
+        case .uint32(let a): return Self.runs(a) { UInt64($0) }
+        case .int64(let a): return Self.runs(a) { UInt64(bitPattern: $0) }
+        case .uint64(let a): return Self.runs(a) { $0 }
+        // Floats by bit pattern, so that every NaN is counted (NaN never equals itself).
+        case .float32(let a): return Self.runs(a) { UInt64($0.bitPattern) }
+        case .float64(let a): return Self.runs(a) { $0.bitPattern }
+        }
+    }
+
+    /// Counts in a table with one entry per value of an 8- or 16-bit type, `offset` added.
+    private static func table<T: FixedWidthInteger>(_ a: [T], offset: Int) -> [(value: Double, count: Int)] {
+        var counts = [Int](repeating: 0, count: 1 << T.bitWidth)
+        counts.withUnsafeMutableBufferPointer { counts in
+            for v in a { counts[Int(v) &+ offset] &+= 1 }
+        }
+        return counts.indices.filter { counts[$0] > 0 }.map { (Double($0 - offset), counts[$0]) }
+    }
+
+    private static func runs<T: StoredVoxel>(_ a: [T], _ key: (T) -> UInt64) -> [(value: Double, count: Int)] {
+        var counts: [UInt64: (value: Double, count: Int)] = [:]
+        var i = 0
+        while i < a.count {
+            let k = key(a[i])
+            var j = i + 1
+            while j < a.count, key(a[j]) == k { j += 1 }
+            counts[k, default: (a[i].asDouble, 0)].count += j - i
+            i = j
+        }
+        return Array(counts.values)
     }
 }
 
