@@ -16,7 +16,7 @@ public struct CategoryColours: Sendable, Equatable {
     public init(names: [String], cutoffsMM cuts: [Double], targetMM target: Double) {
         // Each category's interval [lower, upper).
         let lowers = [-Double.infinity] + cuts, uppers = cuts + [Double.infinity]
-        let below = names.indices.filter { lowers[$0] >= 0 || uppers[$0] > 0 }.filter { lowers[$0] < target }
+        let below = names.indices.filter { uppers[$0] > 0 && lowers[$0] < target }
         let above = names.indices.filter { lowers[$0] >= target }
         func blend(_ a: SIMD3<Double>, _ b: SIMD3<Double>, _ k: Int, of n: Int) -> SIMD3<Int> {
             let t = n > 1 ? Double(k) / Double(n - 1) : 0
