@@ -28,6 +28,11 @@ let package = Package(
             name: "_CGSL",
             providers: [.apt(["libgsl-dev"])]
         ),
+        // libdeflate, inflating a whole .nii.gz at once (the voxels; the header stays with zlib).
+        .systemLibrary(
+            name: "_CDeflate",
+            providers: [.apt(["libdeflate-dev"])]
+        ),
         // OpenSSL's libcrypto, for the SHA-256 digests of inputs and protocols in reports.
         .systemLibrary(
             name: "_COpenSSL",
@@ -42,7 +47,7 @@ let package = Package(
         .target(name: "MAMCore"),
         // Stage 1, reading: a format-neutral label image and its readers (NIfTI), the NIfTI
         // writer, ITK .tfm transform files.
-        .target(name: "MAMImageIO", dependencies: ["MAMCore", "_CNIfTI"]),
+        .target(name: "MAMImageIO", dependencies: ["MAMCore", "_CNIfTI", "_CDeflate"]),
         // The only GSL client: minimisers, Cholesky solves and distribution quantiles.
         .target(name: "MAMNumerics", dependencies: ["_CGSL"]),
         // Percentiles, intraclass correlation, Bland-Altman, Cohen's kappa.

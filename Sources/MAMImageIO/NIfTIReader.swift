@@ -190,8 +190,19 @@ public struct NIfTIReader: Sendable {
     private static func read<T>(_ type: T.Type, _ count: Int, _ path: String,
                                 _ header: NIfTIHeader) throws(ImageIOError) -> [T] {
         let file = try GzipFile(path: path)
-        try file.skip(header.voxelOffset)
         let expected = count * MemoryLayout<T>.stride
+        // A .nii.gz: the whole member at once (libdeflate), the voxels copied out of it; a file
+        // it does not take whole goes through the streaming reader below, which says why.
+        if file.isCompressed, let whole = GzipFile.inflateWhole(path: path, expectedBytes: header.voxelOffset + expected) {
+            defer { whole.deallocate() }
+            return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+                let raw = UnsafeMutableRawBufferPointer(buffer)
+                raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: whole[header.voxelOffset..<(header.voxelOffset + expected)]))
+                if header.swapBytes { swapBytes(raw, width: MemoryLayout<T>.stride) }
+                initialized = count
+            }
+        }
+        try file.skip(header.voxelOffset)
         var failure: ImageIOError?
         let values = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
             let raw = UnsafeMutableRawBufferPointer(buffer)
