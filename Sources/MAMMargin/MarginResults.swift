@@ -146,8 +146,12 @@ public struct MarginAnalysis: Sendable {
         let post = postGeometry
         let inverses = transforms.map(\.inverse)
         let tumourSurfaces = prepared.tumours.map(\.surface)
-        var box = IndexBox(lower: .zero, upper: .zero)
-        for (t, preToPost) in zip(tumourSurfaces, transforms) {
+        // Each tumour's box on the post grid (its surface mapped there, a margin around it),
+        // and the box of them all, which the sub-grid covers.
+        let grown = SIMD3(repeating: marginVoxels)
+        let gridUpper = SIMD3(post.size.x, post.size.y, post.size.z)
+        let boxes = zip(tumourSurfaces, transforms).map { t, preToPost -> IndexBox in
+            var box = IndexBox(lower: .zero, upper: .zero)
             for p in t.surface.samples {
                 // Clamped to just around the grid before becoming an index: a tumour mapped far
                 // outside it (no margin then) must not overflow the conversion.
@@ -156,28 +160,32 @@ public struct MarginAnalysis: Sendable {
                 let lo = SIMD3(index(i.x, post.size.x), index(i.y, post.size.y), index(i.z, post.size.z))
                 box = box.union(IndexBox(lower: lo, upper: lo &+ 2))
             }
+            box = box.expanded(by: grown, within: post.size)
+            return IndexBox(lower: pointwiseMax(box.lower, .zero), upper: pointwiseMin(box.upper, gridUpper))
         }
-        box = box.expanded(by: SIMD3(repeating: marginVoxels), within: post.size)
-        box = IndexBox(lower: pointwiseMax(box.lower, .zero),
-                       upper: pointwiseMin(box.upper, SIMD3(post.size.x, post.size.y, post.size.z)))
+        let box = boxes.filter { !$0.isEmpty }.reduce(IndexBox(lower: .zero, upper: .zero)) { $0.union($1) }
         if box.isEmpty && !wholeGrid { return nil }
-        // The voxels are looked for in the tumours' box and written on the output grid.
+        // The voxels are looked for in each tumour's box and written on the output grid.
         let grid = wholeGrid ? post : post.subGrid(box)
         let offset = wholeGrid ? box.lower : .zero
         var margin = [Float](repeating: 0, count: grid.size.count)
         var inTumour = [Bool](repeating: false, count: grid.size.count)
         var category = [UInt8](repeating: 0, count: grid.size.count)
-        // Voxels whose centre lies in a tumour, per tumour (the first that holds it).
+        // Voxels whose centre lies in a tumour, per tumour, in scan order; a voxel in two
+        // tumours belongs to the first. Each tumour is looked for in its own box only, so the
+        // cost grows with the tumours' volumes, not with their number times the union's.
         var inside = [[(voxel: Int, position: SIMD3<Double>)]](repeating: [], count: tumourSurfaces.count)
-        if !box.isEmpty {
-            for k in box.lower.z..<box.upper.z {
-                for j in box.lower.y..<box.upper.y {
-                    for i in box.lower.x..<box.upper.x {
+        var claimed = Set<Int>()
+        for (t, tumourBox) in boxes.enumerated() where !tumourBox.isEmpty {
+            for k in tumourBox.lower.z..<tumourBox.upper.z {
+                for j in tumourBox.lower.y..<tumourBox.upper.y {
+                    for i in tumourBox.lower.x..<tumourBox.upper.x {
                         let x = post.world(atIndex: SIMD3(Double(i), Double(j), Double(k)))
-                        if let t = tumourSurfaces.indices.first(where: { tumourSurfaces[$0].contains(inverses[$0].apply(x)) }) {
-                            let v = SIMD3(i, j, k) &- box.lower &+ offset
-                            inside[t].append((grid.size.linearIndex(v.x, v.y, v.z), x))
-                        }
+                        guard tumourSurfaces[t].contains(inverses[t].apply(x)) else { continue }
+                        let v = SIMD3(i, j, k) &- box.lower &+ offset
+                        let linear = grid.size.linearIndex(v.x, v.y, v.z)
+                        if tumourSurfaces.count > 1, !claimed.insert(linear).inserted { continue }
+                        inside[t].append((linear, x))
                     }
                 }
             }

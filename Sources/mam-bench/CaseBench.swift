@@ -14,22 +14,35 @@ struct CaseBench: ParsableCommand {
 
     @OptionGroup var options: BenchOptions
 
+    @Option(help: "Tumours in the case: 1 (the 3 cm tumour) or more (radius 6 mm each, on a lattice in the liver, each in a zone of radius 11 mm 1 mm off its centre: MAM 4 mm).")
+    var tumours = 1
+
     /// The patient moved between the scans: 10 degrees and 21 mm.
     static let motion = Affine3D(linear: Matrix3.rotation(axis: SIMD3(1, 2, 3), degrees: 10), translation: SIMD3(12, -15, 8))
     static let bulge = Shape.sphere(center: SIMD3(60, 40, 10), radius: 25)
 
     /// Writes the case once: pre (liver with a bulge, tumour) and post (the same liver moved, the
-    /// ablation zone moved with it).
-    static func files(in folder: String) throws -> (pre: String, post: String) {
-        let pre = folder + "/case-pre-512x512x300.nii.gz", post = folder + "/case-post-512x512x300.nii.gz"
+    /// ablation zone moved with it). With `tumours` > 1, that many small tumours and zones on a
+    /// lattice in the liver instead (issue 20's "twenty tumours in one case").
+    static func files(in folder: String, tumours count: Int = 1) throws -> (pre: String, post: String) {
+        let name = count == 1 ? "case" : "case-\(count)t"
+        let pre = folder + "/\(name)-pre-512x512x300.nii.gz", post = folder + "/\(name)-post-512x512x300.nii.gz"
         let g = RealisticCase.geometry
+        var tumourShapes = [RealisticCase.tumour], zoneShapes = [RealisticCase.ablationZone]
+        if count > 1 {
+            let lattice = [-60.0, -30, 0, 30, 60].flatMap { x in [-40.0, 0, 40].flatMap { y in [-15.0, 15].map { z in SIMD3(x, y, z) } } }
+            precondition(count <= lattice.count, "at most \(lattice.count) tumours")
+            tumourShapes = lattice.prefix(count).map { .sphere(center: $0, radius: 6) }
+            zoneShapes = lattice.prefix(count).map { .sphere(center: $0 + SIMD3(1, 0, 0), radius: 11) }
+        }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         if !FileManager.default.fileExists(atPath: pre) {
-            try NIfTIWriter.write(Phantom.labelMap(geometry: g, shapes: [(1, RealisticCase.liver), (1, bulge), (2, RealisticCase.tumour)]),
-                                  to: pre, description: "pre: 1 liver, 2 tumour")
+            let shapes: [(label: UInt8, shape: Shape)] = [(1, RealisticCase.liver), (1, bulge)] + tumourShapes.map { (2, $0) }
+            try NIfTIWriter.write(Phantom.labelMap(geometry: g, shapes: shapes), to: pre, description: "pre: 1 liver, 2 tumour")
         }
         if !FileManager.default.fileExists(atPath: post) {
-            let shapes = [(UInt8(1), RealisticCase.liver), (1, bulge), (2, RealisticCase.ablationZone)].map { ($0.0, $0.1.moved(by: motion)) }
+            let unmoved: [(label: UInt8, shape: Shape)] = [(1, RealisticCase.liver), (1, bulge)] + zoneShapes.map { (2, $0) }
+            let shapes = unmoved.map { (label: $0.label, shape: $0.shape.moved(by: motion)) }
             try NIfTIWriter.write(Phantom.labelMap(geometry: g, shapes: shapes), to: post, description: "post: 1 liver, 2 ablation zone")
         }
         return (pre, post)
@@ -59,13 +72,14 @@ struct CaseBench: ParsableCommand {
     }
 
     func run() throws {
-        let (pre, post) = try Self.files(in: options.data)
+        guard (1...30).contains(tumours) else { throw ValidationError("--tumours must be from 1 to 30") }
+        let (pre, post) = try Self.files(in: options.data, tumours: tumours)
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mam-quantify").path
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw ValidationError("\(binary) not built: run swift build -c release")
         }
         let without = try Self.protocolWithout(in: options.data)
-        let out = options.data + "/case-out"
+        let out = options.data + (tumours == 1 ? "/case-out" : "/case-\(tumours)t-out")
         let contenders: [(name: String, arguments: [String])] = [
             ("default (local refinement and uncertainty)", []), ("without them", ["--protocol", without]),
         ]
@@ -85,12 +99,15 @@ struct CaseBench: ParsableCommand {
                 reports[n].append(try JSONDecoder().decode(Report.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))))
             }
         }
-        let analytic = 25 - (length(SIMD3<Double>(2, 3, 2)) + 15)
-        let tumour = reports[0].last!.tumours[0]
+        let analytic = tumours == 1 ? 25 - (length(SIMD3<Double>(2, 3, 2)) + 15) : 4
+        // The smallest MAM of the case (the one tumour's, or the lattice's).
+        let tumour = reports[0].last!.tumours.min { ($0.minimalMarginMM ?? .infinity) < ($1.minimalMarginMM ?? .infinity) }!
         let interval = tumour.uncertainty.map { String(format: " (95%%: %.2f to %.2f mm)", $0.minimalMarginInterval95MM[0], $0.minimalMarginInterval95MM[1]) } ?? ""
-        print("case: two 512 x 512 x 300 label maps (.nii.gz, 0.7 x 0.7 x 1.0 mm), livers 1.5 L, moved 10 degrees and 21 mm; "
+        print("case: two 512 x 512 x 300 label maps (.nii.gz, 0.7 x 0.7 x 1.0 mm), livers 1.5 L, moved 10 degrees and 21 mm, "
+              + "\(reports[0].last!.tumours.count) tumour(s); "
               + String(format: "MAM %.2f mm", tumour.minimalMarginMM ?? .nan) + interval
-              + String(format: ", without local fit %.2f mm (analytic %.2f)", reports[1].last!.tumours[0].minimalMarginMM ?? .nan, analytic))
+              + String(format: ", without local fit %.2f mm (analytic %.2f)",
+                       reports[1].last!.tumours.compactMap(\.minimalMarginMM).min() ?? .nan, analytic))
         let stages: [(String, KeyPath<Timings, Double>)] = [
             ("read, hash, masks, components", \.readSeconds), ("registration", \.registrationSeconds),
             ("local refinement", \.localRefinementSeconds), ("margin engine", \.marginSeconds),
