@@ -393,6 +393,9 @@ struct PreparedTumour: Sendable {
 final class AblationZone: Sendable {
     /// One per part, largest first.
     let parts: [SurfaceDistance]
+    /// Each part's region (its crop's grid, to the voxels' outer faces) as a world box: a
+    /// point outside it is outside the part, which `contains` can tell without the part.
+    private let regions: [(lower: SIMD3<Double>, upper: SIMD3<Double>)]
     let volumeML: Double
     let isEmpty: Bool
     let postGeometry: ImageGeometry
@@ -412,6 +415,23 @@ final class AblationZone: Sendable {
         volumeML = crops.map(\.volumeML).reduce(0, +)
         shape = PrincipalExtents(crops)
         parts = crops.map { SurfaceDistance(SubvoxelSurface(mask: $0)) }
+        regions = parts.map { part in
+            let g = part.surface.field.geometry
+            let far = SIMD3(Double(g.size.x), Double(g.size.y), Double(g.size.z)) - 0.5
+            var lower = SIMD3<Double>(repeating: .infinity), upper = SIMD3<Double>(repeating: -.infinity)
+            for corner in 0..<8 {
+                let index = SIMD3(corner & 1 == 0 ? -0.5 : far.x, corner & 2 == 0 ? -0.5 : far.y, corner & 4 == 0 ? -0.5 : far.z)
+                let p = g.world(atIndex: index)
+                lower = pointwiseMin(lower, p)
+                upper = pointwiseMax(upper, p)
+            }
+            return (lower, upper)
+        }
+    }
+
+    /// Whether `postPoint` lies in part `n`'s region.
+    private func inRegion(_ n: Int, _ postPoint: SIMD3<Double>) -> Bool {
+        all(postPoint .>= regions[n].lower) && all(postPoint .<= regions[n].upper)
     }
 
     /// Signed distances (mm, positive inside) to the union of the parts: the largest of the
@@ -425,9 +445,9 @@ final class AblationZone: Sendable {
 
     /// Inside the zone: inside one of its parts (see `contains(_:hints:)`).
     func contains(_ postPoint: SIMD3<Double>) -> Bool {
-        parts.contains { part in
+        parts.indices.contains { n in
             var hint: Int?
-            return Self.inside(part, postPoint, hint: &hint)
+            return inRegion(n, postPoint) && Self.inside(parts[n], postPoint, hint: &hint)
         }
     }
 
@@ -439,7 +459,7 @@ final class AblationZone: Sendable {
     /// `contains` for a run of neighbouring points; see `SurfaceDistance.signedDistance(_:hint:)`.
     func contains(_ postPoint: SIMD3<Double>, hints: inout Hints) -> Bool {
         if hints.start.count != parts.count { hints.start = Array(repeating: nil, count: parts.count) }
-        for n in parts.indices where Self.inside(parts[n], postPoint, hint: &hints.start[n]) { return true }
+        for n in parts.indices where inRegion(n, postPoint) && Self.inside(parts[n], postPoint, hint: &hints.start[n]) { return true }
         return false
     }
 
