@@ -118,7 +118,7 @@ public enum CohortSummary {
         }
         try AtomicFile.write(lines, to: outFolder + "/" + jsonLinesName)
         var errorLines = Data()
-        for record in results.errors.sorted(by: { $0.caseId < $1.caseId }) {
+        for record in results.errors {
             errorLines += try JSONOutput.line(record)
         }
         try AtomicFile.write(errorLines, to: outFolder + "/" + errorLinesName)
