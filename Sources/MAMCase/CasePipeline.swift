@@ -76,9 +76,12 @@ public enum CasePipeline {
         let proto = request.analysisProtocol
 
         // Read: every file at once (reading and hashing), then the masks.
-        let loaded = try Inputs.load(request)
-        let masks = try loaded.masks(proto, needLivers: needsLivers(request))
+        var loaded = try Inputs.load(request)
+        var masks = try loaded.masks(proto, needLivers: needsLivers(request))
         let (tumours, tumourSpecks) = try masks.tumourMasks(proto, file: loaded.preFile)
+        // The label maps' voxels are done with: let them go before the heavy stages.
+        loaded = loaded.releasingVoxels()
+        masks = masks.releasingImage()
         let readSeconds = clock.lap()
 
         // Register.

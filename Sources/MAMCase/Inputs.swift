@@ -10,10 +10,16 @@ struct Inputs {
         let path: String
         let sha256: String
         let sizeBytes: Int
-        let image: LabelImage?
+        /// The image, until its voxels are let go (`releasingVoxels`); nil for a transform file.
+        var image: LabelImage?
+        /// What the report says of the image (kept when its voxels are let go).
+        let format: ImageFormat?
+        let datatype: NIfTIDatatype?
+        let geometry: ImageGeometry?
+        let geometrySource: GeometrySource?
     }
 
-    let files: [File]
+    private(set) var files: [File]
     let transform: Affine3D?
     let images: CaseRequest.Images
 
@@ -34,6 +40,14 @@ struct Inputs {
 
     func image(_ role: CaseRequest.FileRole) -> LabelImage? { files.first { $0.role == role }?.image }
 
+    /// The same inputs without their images' voxels: once the masks are made, nothing reads
+    /// them again, and two CT-sized label maps hold about 160 MB.
+    func releasingVoxels() -> Inputs {
+        var inputs = self
+        for n in inputs.files.indices { inputs.files[n].image = nil }
+        return inputs
+    }
+
     /// Reads every image and the transform file at once, with their SHA-256 digests.
     static func load(_ request: CaseRequest) throws(PipelineError) -> Inputs {
         var named = request.images.files
@@ -52,7 +66,9 @@ struct Inputs {
                     image = try ImageReaders.read(path)
                 }
                 let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-                let file = File(role: role, path: path, sha256: try FileDigest.sha256(path: path), sizeBytes: size, image: image)
+                let file = File(role: role, path: path, sha256: try FileDigest.sha256(path: path), sizeBytes: size, image: image,
+                                format: image?.format, datatype: image?.datatype, geometry: image?.geometry,
+                                geometrySource: image?.geometrySource)
                 return .success((file, transform))
             } catch let error as ImageIOError {
                 return .failure(.input(error.description))
@@ -179,8 +195,9 @@ struct Inputs {
 /// The structures of one case.
 struct Masks {
     let tumour: Mask
-    /// The image the tumours come from (for separation by label value).
-    let tumourImage: LabelImage
+    /// The image the tumours come from (for separation by label value); nil once the tumour
+    /// masks are made (`releasingImage`).
+    private(set) var tumourImage: LabelImage?
     let tumourLabels: [Int]
     let zone: Mask
     let preLiver: Mask?
@@ -190,6 +207,13 @@ struct Masks {
     /// value when the protocol separates tumours by label; tumour components below the
     /// protocol's minimum volume are set aside (their voxel counts returned). Only specks: an
     /// error naming `file`.
+    /// The same masks without the tumours' image (see `Inputs.releasingVoxels`).
+    func releasingImage() -> Masks {
+        var masks = self
+        masks.tumourImage = nil
+        return masks
+    }
+
     func tumourMasks(_ proto: AnalysisProtocol, file: String) throws(PipelineError) -> (tumours: [(label: Int?, mask: Mask)], setAside: [Int]) {
         let result: (tumours: [(label: Int?, mask: Mask)], setAside: [Int])
         switch proto.tumours {
@@ -199,7 +223,7 @@ struct Masks {
         case .labels:
             let byLabel: [(label: Int, mask: Mask)]
             do {
-                byLabel = try tumourImage.masks(byLabel: tumourLabels)
+                byLabel = try tumourImage!.masks(byLabel: tumourLabels)
             } catch {
                 throw .input(error.description)
             }

@@ -111,15 +111,14 @@ struct ReportBuilder {
 
     static func input(_ file: Inputs.File) -> CaseReport.InputFile {
         var geometry: CaseReport.Geometry?
-        if let image = file.image {
-            let g = image.geometry
+        if let g = file.geometry, let source = file.geometrySource {
             geometry = .init(sizeVoxels: [g.size.x, g.size.y, g.size.z],
                              spacingMM: [g.spacing.x, g.spacing.y, g.spacing.z].map { rounded($0, 6) },
-                             orientation: g.orientationCode, geometrySource: image.geometrySource.rawValue,
+                             orientation: g.orientationCode, geometrySource: source.rawValue,
                              indexToWorldMM: matrix(g.indexToWorld, 6))
         }
         return .init(role: file.role.rawValue, path: file.path, sha256: file.sha256, sizeBytes: file.sizeBytes,
-                     format: file.image?.format.rawValue, datatype: file.image.map { "\($0.datatype)" }, geometry: geometry)
+                     format: file.format?.rawValue, datatype: file.datatype.map { "\($0)" }, geometry: geometry)
     }
 
     func registrationSection(method: RegistrationMethod, result: RegistrationResult?, preToPost: Affine3D) -> CaseReport.Registration {
