@@ -16,11 +16,7 @@ final class BatchHardeningTests {
     /// A cohort folder with one copy of the sphere sample case per id.
     func cohort(_ ids: [String], in name: String = "cohort") throws -> String {
         let root = folder.file(name)
-        for id in ids {
-            try FileManager.default.createDirectory(atPath: root + "/" + id, withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: sample.pre, toPath: root + "/" + id + "/pre.nii.gz")
-            try FileManager.default.copyItem(atPath: sample.post, toPath: root + "/" + id + "/post.nii.gz")
-        }
+        try sampleCohort(root, ids: ids, sample: sample)
         return root
     }
 

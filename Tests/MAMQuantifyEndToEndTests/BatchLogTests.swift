@@ -13,12 +13,7 @@ final class BatchLogTests {
     init() throws {
         folder = try TemporaryFolder()
         cohort = folder.file("cohort")
-        let sample = SampleCaseFiles.all[0]
-        for id in ["p01", "p02", "p03"] {
-            try FileManager.default.createDirectory(atPath: cohort + "/" + id, withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: sample.pre, toPath: cohort + "/" + id + "/pre.nii.gz")
-            try FileManager.default.copyItem(atPath: sample.post, toPath: cohort + "/" + id + "/post.nii.gz")
-        }
+        try sampleCohort(cohort, ids: ["p01", "p02", "p03"])
     }
 
     deinit { folder.remove() }

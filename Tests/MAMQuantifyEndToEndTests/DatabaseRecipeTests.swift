@@ -111,7 +111,7 @@ final class DatabaseRecipeTests {
     // MARK: PostgreSQL
 
     /// psql with the suite's server; nil with an issue recorded when scripts/test did not start one.
-    func psql(_ arguments: [String], input: Data? = nil) throws -> (status: Int32, stdout: String, stderr: String)? {
+    func psql(_ arguments: [String], input: Data? = nil) throws -> Binary.Run? {
         guard let host = ProcessInfo.processInfo.environment["MAMQ_PGHOST"] else {
             Issue.record("no PostgreSQL server for the database recipes: run scripts/test (it starts one and sets MAMQ_PGHOST)")
             return nil

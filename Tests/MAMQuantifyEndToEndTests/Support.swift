@@ -22,20 +22,7 @@ enum Binary {
 
     /// Runs mam-quantify with `arguments` in `folder` (the current folder by default).
     static func run(_ arguments: [String], in folder: String? = nil) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Standard error holds a line or two, far below a pipe's buffer: read it second.
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                   stderr: String(decoding: errData, as: UTF8.self), stdoutData: outData)
+        try runTool(path, arguments, in: folder)
     }
 }
 
@@ -117,11 +104,13 @@ func withoutTimings(_ data: Data) -> String {
     return text.replacingOccurrences(of: #""(timingsSeconds|run)" ?: ?\{[^}]*\}"#, with: "", options: .regularExpression)
 }
 
-/// Runs a program with `input` on its standard input; returns its status and outputs.
-func runTool(_ executable: String, _ arguments: [String], input: Data? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+/// Runs a program in `folder` (the current folder by default) with `input` on its standard
+/// input; returns its status and outputs.
+func runTool(_ executable: String, _ arguments: [String], in folder: String? = nil, input: Data? = nil) throws -> Binary.Run {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
     let out = Pipe(), err = Pipe(), inPipe = Pipe()
     process.standardOutput = out
     process.standardError = err
@@ -133,8 +122,19 @@ func runTool(_ executable: String, _ arguments: [String], input: Data? = nil) th
         try? inPipe.fileHandleForWriting.close()
     }
     writer.start()
+    // Standard error holds a few lines, far below a pipe's buffer: read it second.
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    return Binary.Run(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self), stdoutData: outData)
+}
+
+/// A cohort folder `root` with one copy of `sample`'s pre.nii.gz and post.nii.gz per case id.
+func sampleCohort(_ root: String, ids: [String], sample: SampleCaseFiles = SampleCaseFiles.all[0]) throws {
+    for id in ids {
+        try FileManager.default.createDirectory(atPath: root + "/" + id, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: sample.pre, toPath: root + "/" + id + "/pre.nii.gz")
+        try FileManager.default.copyItem(atPath: sample.post, toPath: root + "/" + id + "/post.nii.gz")
+    }
 }
