@@ -33,6 +33,11 @@ let package = Package(
             name: "_CDeflate",
             providers: [.apt(["libdeflate-dev"])]
         ),
+        // libpng, for the QC pages' slice images (its simplified write API: no longjmp).
+        .systemLibrary(
+            name: "_CPNG",
+            providers: [.apt(["libpng-dev"])]
+        ),
         // OpenSSL's libcrypto, for the SHA-256 digests of inputs and protocols in reports.
         .systemLibrary(
             name: "_COpenSSL",
@@ -72,9 +77,12 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        // Stage 6, many cases: cohort discovery, the batch runner, the cohort tables, the
-        // agreement study.
-        .target(name: "MAMCohort", dependencies: ["MAMImageIO", "MAMStatistics", "MAMCase"]),
+        // Pictures and pages for a visual check: slices of a case's masks in world space (PNG),
+        // plots (SVG), the case's qc.html and the cohort's index.html.
+        .target(name: "MAMQC", dependencies: ["MAMCore", "MAMSurface", "MAMCase", "_CPNG"]),
+        // Stage 6, many cases: cohort discovery, the batch runner, the cohort tables and page,
+        // the agreement study.
+        .target(name: "MAMCohort", dependencies: ["MAMImageIO", "MAMStatistics", "MAMCase", "MAMQC"]),
 
         // MARK: Phantoms with known answers (tests, benchmarks, SampleCases/)
 
@@ -86,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "mam-quantify",
             dependencies: [
-                "MAMImageIO", "MAMCase", "MAMCohort",
+                "MAMImageIO", "MAMCase", "MAMQC", "MAMCohort",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -119,6 +127,7 @@ let package = Package(
         .testTarget(name: "MAMMarginTests", dependencies: ["MAMMargin", "MAMSurface", "MAMCore", "MAMImageIO", "MAMPhantoms", "MAMTestSupport"]),
         .testTarget(name: "MAMAgreementTests", dependencies: ["MAMAgreement", "MAMCore", "MAMImageIO", "MAMPhantoms", "MAMTestSupport"]),
         .testTarget(name: "MAMCaseTests", dependencies: ["MAMCase", "MAMCore", "MAMImageIO", "MAMPhantoms", "MAMTestSupport"]),
+        .testTarget(name: "MAMQCTests", dependencies: ["MAMQC", "MAMCase", "MAMCore", "MAMImageIO", "MAMPhantoms", "MAMTestSupport"]),
         .testTarget(name: "MAMCohortTests", dependencies: ["MAMCohort", "MAMCase", "MAMCore", "MAMImageIO", "MAMPhantoms", "MAMTestSupport"]),
         // End to end: runs the built mam-quantify executable on sample cases and phantoms.
         .testTarget(

@@ -77,6 +77,8 @@ public struct AnalysisProtocol: Sendable, Equatable {
     public var estimatesUncertainty: Bool
     public var marginMaps: MarginMapExtent
     public var writesTransform: Bool
+    /// The visual check, qc.html (`outputs.qc_page`, true when absent).
+    public var writesQCPage: Bool
     public var files: FilePatterns
 
     /// SHA-256 of the protocol's text (the file's bytes).

@@ -90,6 +90,7 @@ extension AnalysisProtocol {
         outputs:
           margin_maps: tumour-region    # tumour-region, whole-grid or none
           transform: true               # pre_to_post.tfm (ITK transform file)
+          qc_page: true                 # qc.html, the case's page for a visual check (Docs/qc.md)
 
         files:                          # a case's files in its folder (batch mode; * and ? match any text / character)
           pre: "pre.nii*"               # pre-ablation label map (liver and tumour) ...
@@ -160,6 +161,7 @@ extension AnalysisProtocol {
         outputs:
           margin_maps: tumour-region    # tumour-region, whole-grid or none
           transform: true               # pre_to_post.tfm (ITK transform file)
+          qc_page: true                 # qc.html, the case's page for a visual check (Docs/qc.md)
 
         files:                          # a case's files in its folder (batch mode; * and ? match any text / character)
           pre: "pre.nii*"               # pre-ablation label map (liver and tumour) ...

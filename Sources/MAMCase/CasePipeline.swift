@@ -5,7 +5,7 @@ import MAMImageIO
 import MAMRegistration
 
 /// mam-quantify's version, written into every report.
-public let toolVersion = "0.9.0"
+public let toolVersion = "0.10.0"
 
 /// One case to analyse: its images, how pre and post are aligned, and the protocol.
 public struct CaseRequest: Sendable {
@@ -64,8 +64,27 @@ public struct CaseResult: Sendable {
     public var report: CaseReport
     public var maps: MarginMaps?
     public var preToPost: Affine3D
+    /// The structures as measured, for pictures of the case.
+    public let scene: CaseScene
+    /// More files for the output folder (the QC page and its images), written before the report.
+    public var alongside: [(name: String, data: Data)] = []
     /// When the analysis started (for the total time, which ends once the files are written).
     let started: ContinuousClock.Instant
+}
+
+/// The masks a case was measured on and the transforms that measured it: what a picture of
+/// the case needs, in the report's order of tumours.
+public struct CaseScene: Sendable {
+    /// Nil when the case has no such mask (per-structure input without livers).
+    public let preLiver: Mask?
+    public let postLiver: Mask?
+    public let ablationZone: Mask
+    /// Each tumour on its crop of the pre-ablation grid.
+    public let tumours: [Mask]
+    /// The transform each tumour was measured with (its local fit, or the whole-liver one).
+    public let tumourPreToPost: [Affine3D]
+    /// The whole-liver (or given) pre-to-post transform.
+    public let preToPost: Affine3D
 }
 
 /// Runs the stages for one case: read, register, measure, map.
@@ -156,7 +175,9 @@ public enum CasePipeline {
             timings: CaseReport.Timings(readSeconds: readSeconds, registrationSeconds: registrationSeconds,
                                         localRefinementSeconds: localSeconds, marginSeconds: ReportBuilder.rounded(marginSeconds, 3),
                                         uncertaintySeconds: uncertaintySeconds, mapsSeconds: mapsSeconds, totalSeconds: 0))
-        return CaseResult(report: report, maps: maps, preToPost: preToPost, started: started)
+        let scene = CaseScene(preLiver: masks.preLiver, postLiver: masks.postLiver, ablationZone: masks.zone,
+                              tumours: tumours.map(\.mask), tumourPreToPost: fits.used, preToPost: preToPost)
+        return CaseResult(report: report, maps: maps, preToPost: preToPost, scene: scene, started: started)
     }
 
     /// File names inside a case's output folder.
@@ -169,8 +190,16 @@ public enum CasePipeline {
         /// The category map's names and colours for 3D Slicer and for ITK-SNAP.
         public static let slicerColours = "margin_categories.ctbl"
         public static let itkSnapLabels = "margin_categories.label.txt"
-        /// Every file a case writes (the batch's error record aside).
-        public static let all = [report, marginMap, marginMask, categoryMap, slicerColours, itkSnapLabels, transform]
+        /// The page for a visual check, and the thumbnails' names: `qc_tumour_1.png` ...
+        public static let qcPage = "qc.html"
+        public static func qcThumbnail(tumour number: Int) -> String { "qc_tumour_\(number).png" }
+        /// Every file a case writes (the batch's error record and the thumbnails aside).
+        public static let all = [report, marginMap, marginMask, categoryMap, slicerColours, itkSnapLabels, transform, qcPage]
+
+        /// Whether `name` is a thumbnail's (any tumour number).
+        static func isQCThumbnail(_ name: String) -> Bool {
+            name.hasPrefix("qc_tumour_") && name.hasSuffix(".png") && Int(name.dropFirst(10).dropLast(4)) != nil
+        }
     }
 
     /// Whose results an output folder holds before a single run writes into it.
@@ -221,7 +250,8 @@ public enum CasePipeline {
             throw PipelineError(stage: .output, kind: .cannotWrite,
                                 message: "\(folder): the output folder is a symbolic link; results are not written through links")
         }
-        for name in FileName.all + [errorRecord].compactMap({ $0 }) {
+        let thumbnails = ((try? manager.contentsOfDirectory(atPath: folder)) ?? []).filter(FileName.isQCThumbnail).sorted()
+        for name in FileName.all + thumbnails + [errorRecord].compactMap({ $0 }) {
             let path = folder + "/" + name
             guard manager.fileExists(atPath: path) else { continue }
             do {
@@ -260,6 +290,7 @@ public enum CasePipeline {
             if report.outputs.transform != nil {
                 try ITKTransformFile.write(preToPost: result.preToPost, to: folder + "/" + FileName.transform)
             }
+            for (name, data) in result.alongside { try AtomicFile.write(data, to: folder + "/" + name) }
             report.timingsSeconds.totalSeconds = ReportBuilder.rounded(seconds(since: result.started), 3)
             let json: Data
             do {

@@ -122,9 +122,10 @@ extension AnalysisProtocol {
         acceptance.maxSurfaceDistance95MM = try reader.number(a, "registration.acceptance.max_surface_distance_95_mm")
         acceptance.minInlierFraction = try reader.number(a, "registration.acceptance.min_inlier_fraction")
 
-        let o = try reader.mapping(top, "outputs", keys: ["margin_maps", "transform"])
+        let o = try reader.mapping(top, "outputs", keys: ["margin_maps", "transform"], optional: ["qc_page"])
         marginMaps = try reader.choice(o, "outputs.margin_maps")
         writesTransform = try reader.bool(o, "outputs.transform")
+        writesQCPage = o["qc_page"] == nil ? true : try reader.bool(o, "outputs.qc_page")
 
         let f = try reader.mapping(top, "files", keys: ["pre", "post", "pre_liver", "pre_tumour", "post_liver",
                                                          "post_ablation_zone"])

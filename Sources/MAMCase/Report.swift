@@ -8,7 +8,7 @@ import MAMImageIO
 /// on purpose: the report is a versioned format that must not change when a library type does.
 public struct CaseReport: Codable, Sendable, Equatable {
     /// Changes when a key is added (minor) or changed or removed (major).
-    public static let currentSchemaVersion = "1.2.0"
+    public static let currentSchemaVersion = "1.3.0"
 
     public var schemaVersion: String
     public var tool: Tool
@@ -265,6 +265,10 @@ public struct CaseReport: Codable, Sendable, Equatable {
         @Null public var categoryColoursSlicer: String?
         @Null public var categoryLabelsITKSNAP: String?
         @Null public var transform: String?
+        /// The page for a visual check (Docs/qc.md) and, per tumour in order, its minimal-margin
+        /// axial slice as a PNG (the cohort page's thumbnails); null and empty without a page.
+        @Null public var qcPage: String?
+        public var qcThumbnails: [String]
     }
 
     /// The audit trail: differs between runs on the same inputs, like the timings.

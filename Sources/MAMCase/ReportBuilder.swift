@@ -103,7 +103,8 @@ struct ReportBuilder {
                            categoryMap: writesMaps ? CasePipeline.FileName.categoryMap : nil,
                            categoryColoursSlicer: writesMaps ? CasePipeline.FileName.slicerColours : nil,
                            categoryLabelsITKSNAP: writesMaps ? CasePipeline.FileName.itkSnapLabels : nil,
-                           transform: proto.writesTransform ? CasePipeline.FileName.transform : nil),
+                           transform: proto.writesTransform ? CasePipeline.FileName.transform : nil,
+                           qcPage: nil, qcThumbnails: []),
             warnings: warnings,
             timingsSeconds: timings,
             run: .now())

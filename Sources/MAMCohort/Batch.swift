@@ -33,15 +33,18 @@ public final class Batch: @unchecked Sendable {
         public var force: Bool
         /// The masks are co-registered already (the workers get `--no-registration`).
         public var noRegistration: Bool
+        /// Each case writes its QC page (the protocol's choice, unless the workers get `--no-qc`).
+        public var writesQCPage: Bool
         public var worker: Worker
 
         public init(outFolder: String, analysisProtocol: AnalysisProtocol, jobs: Int, force: Bool,
-                    noRegistration: Bool = false, worker: Worker) {
+                    noRegistration: Bool = false, writesQCPage: Bool? = nil, worker: Worker) {
             self.outFolder = outFolder
             self.analysisProtocol = analysisProtocol
             self.jobs = jobs
             self.force = force
             self.noRegistration = noRegistration
+            self.writesQCPage = writesQCPage ?? analysisProtocol.writesQCPage
             self.worker = worker
         }
     }
@@ -276,8 +279,8 @@ public final class Batch: @unchecked Sendable {
     }
 
     /// True when the case's report exists and was made by this version of mam-quantify, from
-    /// the same protocol, the same input bytes (SHA-256, the transform file's included) and
-    /// the same kind of alignment (registered, given or none) as now.
+    /// the same protocol, the same input bytes (SHA-256, the transform file's included), the
+    /// same kind of alignment (registered, given or none) and with a QC page if one is wanted now.
     func isUpToDate(_ item: CohortCase, folder: String) -> Bool {
         let method: RegistrationMethod = options.noRegistration ? .none
             : item.transform != nil ? .transformFile
@@ -286,6 +289,7 @@ public final class Batch: @unchecked Sendable {
               let report = try? JSONDecoder().decode(CaseReport.self, from: data),
               report.tool.version == toolVersion,
               report.registration.method == method,
+              (report.outputs.qcPage != nil) == options.writesQCPage,
               report.analysisProtocol.sha256 == options.analysisProtocol.sha256 else { return false }
         let recorded = Dictionary(report.inputs.map { ($0.role, $0.sha256) }, uniquingKeysWith: { a, _ in a })
         let files = item.files

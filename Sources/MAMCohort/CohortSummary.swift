@@ -1,6 +1,7 @@
 import Foundation
 public import MAMCase
 import MAMImageIO
+import MAMQC
 
 /// What a failed case leaves in its output folder instead of a report (`error.json`).
 public struct ErrorRecord: Codable, Sendable, Equatable {
@@ -29,9 +30,10 @@ public struct ErrorRecord: Codable, Sendable, Equatable {
 }
 
 /// The cohort's tables, rebuilt from the case folders of an output folder: `summary.csv`, one
-/// row per tumour (and one per failed case), `reports.jsonl`, one report per line, and
-/// `errors.jsonl`, one error record per line; all ordered by case id, so the same set of
-/// results always gives the same files.
+/// row per tumour (and one per failed case), `reports.jsonl`, one report per line,
+/// `errors.jsonl`, one error record per line, and the cohort page `index.html`; all ordered by
+/// case id, so the same set of results always gives the same files. Reviews merged into the
+/// folder (`review.json`) fill summary.csv's last two columns.
 public enum CohortSummary {
     public static let csvName = "summary.csv"
     public static let jsonLinesName = "reports.jsonl"
@@ -43,7 +45,7 @@ public enum CohortSummary {
         "fraction_inside_ablation", "residual_volume_ml", "first_shell_mm", "first_shell_fraction_ablated",
         "ablation_volume_ml", "ablation_long_axis_mm", "ablation_short_axis_mm", "ablation_sphericity", "registration_method", "registration_verdict", "liver_dice", "transform_used",
         "local_global_shift_mm", "margins_reliable", "warnings",
-        "protocol", "protocol_sha256", "error_stage", "error_exit_status", "error_reason",
+        "protocol", "protocol_sha256", "error_stage", "error_exit_status", "error_reason", "review", "review_comment",
     ]
 
     /// The results found in `outFolder`'s case folders.
@@ -75,10 +77,13 @@ public enum CohortSummary {
         return results
     }
 
-    /// Rewrites `summary.csv`, `reports.jsonl` and `errors.jsonl` in `outFolder` from its case folders.
+    /// Rewrites `summary.csv`, `reports.jsonl`, `errors.jsonl` and `index.html` in `outFolder`
+    /// from its case folders.
     @discardableResult
     public static func rebuild(_ outFolder: String) throws -> Results {
         let results = collect(outFolder)
+        let reviews = Dictionary(Reviews.load(outFolder).reviews.map { ($0.caseId, $0) }, uniquingKeysWith: { _, b in b })
+        func reviewFields(_ id: String) -> [String] { [reviews[id]?.review ?? "", reviews[id]?.comment ?? ""] }
         var rows: [(String, [String])] = []
         for (id, r) in results.reports {
             for t in r.tumours {
@@ -95,16 +100,16 @@ public enum CohortSummary {
                     r.registration.verdict, number(r.registration.quality?.liverDice), t.registrationAtTumour.transformUsed,
                     number(t.registrationAtTumour.localToGlobalDisplacementMM), r.marginsReliable ? "true" : "false",
                     r.warnings.joined(separator: " | "), r.analysisProtocol.name, r.analysisProtocol.sha256, "", "", "",
-                ]))
+                ] + reviewFields(id)))
             }
         }
         for e in results.errors {
             var row = [String](repeating: "", count: columns.count)
             row[0] = e.caseId
             row[1] = e.status
-            row[columns.count - 3] = e.stage
-            row[columns.count - 2] = "\(e.exitStatus)"
-            row[columns.count - 1] = e.reason
+            let stage = columns.firstIndex(of: "error_stage")!
+            (row[stage], row[stage + 1], row[stage + 2]) = (e.stage, "\(e.exitStatus)", e.reason)
+            (row[columns.count - 2], row[columns.count - 1]) = (reviewFields(e.caseId)[0], reviewFields(e.caseId)[1])
             rows.append((e.caseId, row))
         }
         // Sorted by case id; a case's tumours keep their order.
@@ -122,6 +127,10 @@ public enum CohortSummary {
             errorLines += try JSONOutput.line(record)
         }
         try AtomicFile.write(errorLines, to: outFolder + "/" + errorLinesName)
+        let page = CohortPage.html(reports: results.reports,
+                                   failures: results.errors.map { .init(caseId: $0.caseId, stage: $0.stage, reason: $0.reason) },
+                                   verdicts: reviews.mapValues { .init(review: $0.review, comment: $0.comment) })
+        try AtomicFile.write(Data(page.utf8), to: outFolder + "/" + CohortPage.fileName)
         return results
     }
 

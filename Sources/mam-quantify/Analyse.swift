@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MAMCase
 import MAMCohort
+import MAMQC
 
 struct Analyse: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -78,6 +79,9 @@ struct Analyse: ParsableCommand {
     @Flag(help: "Replace the results in the output folder even when they are another case's (made from other input files).")
     var force = false
 
+    @Flag(help: "Write no qc.html (the page for a visual check; the protocol may turn it off too).")
+    var noQC = false
+
     @Flag(help: "Print the JSON report on standard output (instead of the summary).")
     var json = false
 
@@ -131,7 +135,14 @@ struct Analyse: ParsableCommand {
             // Cleared first, so that a failed run leaves no stale report; when whose results
             // they are cannot be told (an input is unreadable), only once the run has worked.
             if earlier != .unknown { try CasePipeline.clearEarlierResults(in: folder, errorRecord: ErrorRecord.fileName) }
-            let result = try CasePipeline.run(request)
+            var result = try CasePipeline.run(request)
+            if analysisProtocol.writesQCPage && !noQC {
+                do {
+                    try CaseQC.attach(to: &result)
+                } catch {
+                    throw PipelineError(stage: .output, kind: .internalFailure, message: "\(folder): the QC page: \(error)")
+                }
+            }
             if earlier == .unknown { try CasePipeline.clearEarlierResults(in: folder, errorRecord: ErrorRecord.fileName) }
             let (report, data) = try CasePipeline.write(result, to: folder)
             if json {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MAMCase
 import MAMCohort
+import MAMQC
 
 /// Exit codes of `mam-quantify batch` (Docs/batch.md).
 enum BatchExit {
@@ -23,10 +24,11 @@ struct BatchCommand: ParsableCommand {
             (or case_id, pre_liver, pre_tumour, post_liver, post_ablation_zone), and optionally \
             transform (a pre-to-post .tfm used instead of registering that case).
 
-            Each case gets OUT/<case>/ with report.json and margin maps, or error.json when it \
-            fails (the batch goes on). OUT/summary.csv (one row per tumour), \
-            OUT/reports.jsonl (one report per line) and OUT/errors.jsonl (one error record per \
-            line) are rewritten as cases finish, ordered by case id. A re-run skips cases whose report was made from the same inputs and \
+            Each case gets OUT/<case>/ with report.json, margin maps and its page qc.html, or \
+            error.json when it fails (the batch goes on). OUT/summary.csv (one row per tumour), \
+            OUT/reports.jsonl (one report per line), OUT/errors.jsonl (one error record per \
+            line) and the cohort page OUT/index.html are rewritten as cases finish, ordered by \
+            case id. A re-run skips cases whose report was made from the same inputs and \
             protocol (by SHA-256); --force recomputes them. Interrupting loses only the cases in \
             flight. --shard K/N processes a fixed 1/N of the cases (a Slurm array task each); \
             `mam-quantify merge OUT` then rebuilds the tables from all shards.
@@ -60,6 +62,9 @@ struct BatchCommand: ParsableCommand {
 
     @Flag(help: "The masks are co-registered already: no registration for any case.")
     var noRegistration = false
+
+    @Flag(help: "No qc.html for any case (the cohort page then has no thumbnails).")
+    var noQC = false
 
     @Flag(help: "List the cases found and what is missing, without computing.")
     var list = false
@@ -129,12 +134,13 @@ struct BatchCommand: ParsableCommand {
         let argument = AnalysisProtocol.builtIn(self.protocol) != nil
             ? self.protocol : URL(fileURLWithPath: self.protocol).standardizedFileURL.path
         let worker = Batch.Worker(executable: Self.executablePath(),
-                                  arguments: { [noRegistration] item, folder in
-                                      Self.workerArguments(item, folder, protocol: argument, noRegistration: noRegistration)
+                                  arguments: { [noRegistration, noQC] item, folder in
+                                      Self.workerArguments(item, folder, protocol: argument, noRegistration: noRegistration, noQC: noQC)
                                   },
                                   exitStatus: { $0.exitStatus })
         let batch = Batch(.init(outFolder: out, analysisProtocol: analysisProtocol, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
-                                        force: force, noRegistration: noRegistration, worker: worker))
+                                        force: force, noRegistration: noRegistration,
+                                        writesQCPage: analysisProtocol.writesQCPage && !noQC, worker: worker))
         let display = ProgressDisplay(total: cases.count)
         let signals = SignalStop.install { batch.stop() }
         let progress: Batch.Progress
@@ -159,11 +165,12 @@ struct BatchCommand: ParsableCommand {
 
     /// A worker's arguments: this executable's `analyse` for one case, quiet, single threaded
     /// (the batch sets MAMQ_THREADS=1), writing an error record when it fails.
-    static func workerArguments(_ item: CohortCase, _ folder: String, protocol: String, noRegistration: Bool) -> [String] {
+    static func workerArguments(_ item: CohortCase, _ folder: String, protocol: String, noRegistration: Bool, noQC: Bool = false) -> [String] {
         // Every value joined to its option with '=' and the files after '--', so that an id or
         // a path starting with '-' (a folder named "-p01" or "--help") is never taken for an option.
         var options = ["--out=\(folder)", "--case-id=\(item.id)", "--protocol=\(`protocol`)", "--quiet", "--batch-worker"]
         if noRegistration { options.append("--no-registration") }
+        if noQC { options.append("--no-qc") }
         if let transform = item.transform { options.append("--transform=\(transform)") }
         var files: [String] = []
         switch item.images! {
@@ -187,7 +194,7 @@ struct BatchCommand: ParsableCommand {
 
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Rebuild summary.csv, reports.jsonl and errors.jsonl from every case folder of a batch's output (after sharded runs).",
+        abstract: "Rebuild summary.csv, reports.jsonl, errors.jsonl and index.html from every case folder of a batch's output (after sharded runs).",
         discussion: "Example: mam-quantify merge results/"
     )
 
@@ -203,7 +210,51 @@ struct Merge: ParsableCommand {
         let results = try CohortSummary.rebuild(out)
         let tumours = results.reports.map(\.report.tumours.count).reduce(0, +)
         print("\(out): \(results.reports.count) reports (\(tumours) tumours), \(results.errors.count) failed cases; "
-              + "wrote \(CohortSummary.csvName), \(CohortSummary.jsonLinesName) and \(CohortSummary.errorLinesName)")
+              + "wrote \(CohortSummary.csvName), \(CohortSummary.jsonLinesName), \(CohortSummary.errorLinesName) and \(CohortPage.fileName)")
         if results.reports.isEmpty { throw ExitCode(BatchExit.nothingRan) }
+    }
+}
+
+struct ReviewCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "review",
+        abstract: "Merge a reviewer's verdicts (exported from a batch's index.html) into its results: summary.csv's review columns.",
+        discussion: """
+            FILE is what the cohort page's export buttons save: review.csv (case_id, review, \
+            comment) or review.json. Each case named must be one of the results; a case's new \
+            verdict replaces an earlier one. The verdicts are kept in OUT/review.json, and \
+            summary.csv and index.html are rebuilt with them.
+
+            Example: mam-quantify review results/ ~/Downloads/review.csv
+
+            Exit status: 0 merged; 65 the file cannot be read, is not a review file, or names \
+            cases that are not in OUT (nothing is merged then); 66 OUT is not a batch's output \
+            folder; 73 OUT cannot be written.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The batch output folder.", valueName: "out"))
+    var out: String
+
+    @Argument(help: ArgumentHelp("The exported review file (.csv or .json).", valueName: "file"))
+    var file: String
+
+    func run() throws {
+        guard FileManager.default.fileExists(atPath: out + "/" + CohortSummary.csvName) else {
+            printError("\(out): not a batch's output folder (no \(CohortSummary.csvName))")
+            throw ExitCode(BatchExit.nothingRan)
+        }
+        do {
+            let (merged, all) = try Reviews.merge(file, into: out)
+            let counts = Reviews.verdicts.map { v in "\(merged.count { $0.review == v }) \(v)" }.joined(separator: ", ")
+            print("\(out): merged \(merged.count) reviews from \(file) (\(counts)); \(all.reviews.count) cases reviewed in all; "
+                  + "rewrote \(CohortSummary.csvName) and \(CohortPage.fileName)")
+        } catch let problem as Reviews.Problem {
+            printError(problem.description)
+            throw ExitCode(ExitStatus.invalidInput)
+        } catch {
+            printError("\(out): cannot be written (\(error))")
+            throw ExitCode(ExitStatus.cannotWrite)
+        }
     }
 }

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import MAMCohort
+import MAMQC
 
 /// A batch worker ends when the batch that started it is gone (killed with SIGKILL, say):
 /// the batch's re-run will analyse the case again.
@@ -104,6 +105,7 @@ final class ProgressDisplay: @unchecked Sendable {
     func finish(_ p: Batch.Progress, out: String) {
         if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         print("\(p.total) cases: \(p.done) done, \(p.skipped) up to date, \(p.failed) failed; "
-              + "summary: \(out)/\(CohortSummary.csvName), reports: \(out)/\(CohortSummary.jsonLinesName)")
+              + "summary: \(out)/\(CohortSummary.csvName), reports: \(out)/\(CohortSummary.jsonLinesName), "
+              + "page: \(out)/\(CohortPage.fileName)")
     }
 }

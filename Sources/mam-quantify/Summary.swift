@@ -46,6 +46,7 @@ enum Summary {
         if !r.marginsReliable { lines.append("WARNING: the registration was rejected; these margins are unreliable") }
         for w in r.warnings where r.marginsReliable || !w.hasPrefix("registration rejected") { lines.append("warning: \(w)") }
         lines.append("report: \(folder)/\(r.outputs.report)")
+        if let page = r.outputs.qcPage { lines.append("QC page: \(folder)/\(page)") }
         return lines.joined(separator: "\n")
     }
 

@@ -167,12 +167,12 @@ final class HostileTransformTests {
         #expect(!FileManager.default.fileExists(atPath: folder.file("out/report.json")))
     }
 
-    @Test("a 900 mm shift takes the tumour out of the post scan: no margin, a warning, no maps, nothing else on stderr")
+    @Test("a 900 mm shift takes the tumour out of the post scan: no margin, a warning, no maps nor thumbnail, nothing else on stderr")
     func tumourOutside() throws {
         let (run, _) = try run(shiftX: "900")
         #expect(run.status == 0)
         #expect(run.stderr.isEmpty, "\(run.stderr)")
         #expect(run.stdout.contains("warning: tumour 1: 100% of the tumour surface maps outside the post-ablation field of view: no margin"))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.file("out")).sorted() == ["pre_to_post.tfm", "report.json"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.file("out")).sorted() == ["pre_to_post.tfm", "qc.html", "report.json"])
     }
 }

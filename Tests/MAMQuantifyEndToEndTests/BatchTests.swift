@@ -64,6 +64,8 @@ func outputContents(_ folder: String) throws -> [String: String] {
         let data = try Data(contentsOf: URL(fileURLWithPath: full))
         if path.hasSuffix(".json") || path.hasSuffix(".jsonl") {
             contents[path] = withoutTimings(data)
+        } else if path.hasSuffix("qc.html") {
+            contents[path] = withoutRun(data)
         } else {
             contents[path] = data.base64EncodedString()
         }
@@ -95,7 +97,7 @@ final class BatchTests {
         let lines = run.stdout.split(separator: "\n")
         #expect(lines.filter { $0.contains(": done, MAM ") }.count == 17)
         #expect(lines.filter { $0.contains(": FAILED (") }.count == 3)
-        #expect(lines.last == "20 cases: 17 done, 0 up to date, 3 failed; summary: \(out)/summary.csv, reports: \(out)/reports.jsonl")
+        #expect(lines.last == "20 cases: 17 done, 0 up to date, 3 failed; summary: \(out)/summary.csv, reports: \(out)/reports.jsonl, page: \(out)/index.html")
         for (id, count) in cohort.tumours {
             let report = try ReportView.load(out + "/\(id)/report.json")
             #expect(report.tumours.count == count)

@@ -104,6 +104,11 @@ func withoutTimings(_ data: Data) -> String {
     return text.replacingOccurrences(of: #""(timingsSeconds|run)" ?: ?\{[^}]*\}"#, with: "", options: .regularExpression)
 }
 
+/// A case page without its audit trail (the table of class `run`: command line, time, host).
+func withoutRun(_ data: Data) -> String {
+    String(decoding: data, as: UTF8.self).replacingOccurrences(of: #"<table class="figures run">.*?</table>"#, with: "", options: .regularExpression)
+}
+
 /// Runs a program in `folder` (the current folder by default) with `input` on its standard
 /// input; returns its status and outputs.
 func runTool(_ executable: String, _ arguments: [String], in folder: String? = nil, input: Data? = nil) throws -> Binary.Run {

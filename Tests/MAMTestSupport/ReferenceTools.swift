@@ -88,3 +88,48 @@ public struct TemporaryFolder {
 
     public func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
+
+/// A PNG's pixels as Pillow decodes them (Tests/Tools/png_pixels.py): an independent reader of
+/// the pictures mam-quantify writes.
+public struct DecodedPNG {
+    public struct Plane: Decodable {
+        public let firstPixelCentreMM: [Double]
+        public let columnStepMM: [Double]
+        public let rowStepMM: [Double]
+    }
+
+    public let width: Int
+    public let height: Int
+    /// Pillow's mode before conversion to RGB: "P" (palette) or "RGB" as mam-quantify writes them.
+    public let mode: String
+    /// The plane an embedded slice image shows (its data-plane attribute); nil for a file.
+    public let plane: Plane?
+    /// r, g, b per pixel, rows top to bottom.
+    public let rgb: [UInt8]
+
+    /// Decodes `source`: a PNG file, or `page.html#id` for an image embedded in a page.
+    public init(_ source: String, in folder: TemporaryFolder) throws {
+        struct Header: Decodable { let width: Int; let height: Int; let mode: String; let plane: Plane? }
+        let raw = folder.file("pixels-\(UUID().uuidString).raw")
+        let header = try JSONDecoder().decode(Header.self, from: ReferenceTools.run("png_pixels.py", [source, raw]))
+        (width, height, mode, plane) = (header.width, header.height, header.mode, header.plane)
+        rgb = [UInt8](try Data(contentsOf: URL(fileURLWithPath: raw)))
+    }
+
+    public func pixel(_ x: Int, _ y: Int) -> [UInt8] {
+        let n = 3 * (x + width * y)
+        return Array(rgb[n..<(n + 3)])
+    }
+
+    /// Where a world point (RAS, mm) lies on the image, in pixels (column, row), from the
+    /// page's mapping: solves first + column * c + row * r = point in the least-squares sense.
+    public func pixel(ofWorld p: SIMD3<Double>) -> (column: Double, row: Double)? {
+        guard let plane else { return nil }
+        let f = SIMD3(plane.firstPixelCentreMM[0], plane.firstPixelCentreMM[1], plane.firstPixelCentreMM[2])
+        let c = SIMD3(plane.columnStepMM[0], plane.columnStepMM[1], plane.columnStepMM[2])
+        let r = SIMD3(plane.rowStepMM[0], plane.rowStepMM[1], plane.rowStepMM[2])
+        let d = p - f
+        // The steps are perpendicular: project onto each.
+        return (((d * c).sum()) / (c * c).sum(), ((d * r).sum()) / (r * r).sum())
+    }
+}

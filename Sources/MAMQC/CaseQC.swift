@@ -1,0 +1,154 @@
+import Foundation
+public import MAMCase
+import MAMCore
+
+/// The page for a visual check of one case, qc.html: the registration before and after, each
+/// tumour's slices through its point of minimal margin, the surface-margin histogram, the
+/// report's figures beside each picture, and the inputs. One file that opens from disk with no
+/// server or network (images embedded as PNG data), plus one thumbnail per tumour for the
+/// cohort page (Docs/qc.md).
+public enum CaseQC {
+    /// Width and height of every slice image, pixels.
+    public static let pixels = 360
+
+    /// Renders the page and the thumbnails into `result` (written with it, before its report),
+    /// and names them in the report's outputs.
+    public static func attach(to result: inout CaseResult) throws(QCError) {
+        let report = result.report
+        let views = CaseViews(report: report, scene: result.scene)
+        let pictures = try views.pictures()
+        var thumbnails: [(name: String, data: Data)] = []
+        var tumourSections: [String] = []
+        for (n, tumour) in report.tumours.enumerated() {
+            let section = TumourSection(views: views, pictures: pictures, index: n, tumour: tumour)
+            if let axial = pictures["tumour-\(tumour.number)-axial"] {
+                thumbnails.append((CasePipeline.FileName.qcThumbnail(tumour: tumour.number), axial.png))
+            }
+            tumourSections.append(section.html)
+        }
+        result.report.outputs.qcPage = CasePipeline.FileName.qcPage
+        result.report.outputs.qcThumbnails = thumbnails.map(\.name)
+        let page = CasePage(report: result.report, views: views, pictures: pictures, tumourSections: tumourSections).html
+        result.alongside = thumbnails + [(CasePipeline.FileName.qcPage, Data(page.utf8))]
+    }
+}
+
+/// The colours of the pictures; the page's legends show the same ones.
+enum Palette {
+    static let background = RGB(28, 28, 28)
+    static let liver = RGB(92, 92, 92)
+    static let zone = RGB(214, 126, 52)
+    static let preLiver = RGB(90, 230, 90)
+    static let tumour = RGB(0, 229, 255)
+    static let shell = RGB(255, 64, 255)
+    static let marker = RGB(255, 236, 0)
+    static let annotation = RGB(240, 240, 240)
+}
+
+/// A rendered slice: its PNG and its plane.
+typealias Picture = (png: Data, plane: SlicePlane)
+
+/// The slice pictures of one case.
+struct CaseViews: Sendable {
+    let report: CaseReport
+    let scene: CaseScene
+
+    /// Every picture of the page by its image id, rendered two at a time (one per core):
+    /// `registration-liver-VIEW-after|before`, per tumour `tumour-N-VIEW` (with a margin) and
+    /// `registration-tumour-N-VIEW-after|before` (with livers); VIEW axial, coronal, sagittal.
+    func pictures() throws(QCError) -> [String: Picture] {
+        enum Kind { case registration(before: Bool, tumours: [Int]), margin(Int) }
+        var jobs: [(id: String, plane: SlicePlane, kind: Kind)] = []
+        func pair(_ id: String, _ planes: [SlicePlane], _ tumours: [Int]) {
+            for plane in planes {
+                for before in [false, true] {
+                    jobs.append(("\(id)-\(plane.orientation.rawValue)-\(before ? "before" : "after")", plane,
+                                 .registration(before: before, tumours: tumours)))
+                }
+            }
+        }
+        pair("registration-liver", liverPlanes(), Array(report.tumours.indices))
+        var distances: [Int: DistanceLayer] = [:]
+        for (n, t) in report.tumours.enumerated() {
+            if t.minimalMarginMM != nil {
+                jobs += tumourPlanes(n).map { ("tumour-\(t.number)-\($0.orientation.rawValue)", $0, .margin(n)) }
+                distances[n] = DistanceLayer(tumour: scene.tumours[n], preToPost: scene.tumourPreToPost[n],
+                                             reachMM: report.analysisProtocol.targetMarginMM + 2)
+            }
+            if scene.postLiver != nil {
+                let centre = point(t.centroidPostMM)
+                pair("registration-tumour-\(t.number)",
+                     SlicePlane.Orientation.allCases.map { SlicePlane($0, centreMM: centre, halfWidthMM: 60, pixels: CaseQC.pixels) }, [n])
+            }
+        }
+        let rendered = concurrentMap(jobs) { job -> Result<Data, QCError> in
+            let image = switch job.kind {
+            case .registration(let before, let tumours): registrationImage(job.plane, before: before, tumours: tumours)
+            case .margin(let n): marginImage(job.plane, tumour: n, distance: distances[n]!)
+            }
+            return Result { () throws(QCError) in try image.pngData() }
+        }
+        var pictures: [String: Picture] = [:]
+        for (job, png) in zip(jobs, rendered) { pictures[job.id] = (try png.get(), job.plane) }
+        return pictures
+    }
+
+    /// Three planes through the centre of the post liver's box, wide enough for the liver.
+    func liverPlanes() -> [SlicePlane] {
+        guard let liver = scene.postLiver else { return [] }
+        let corners = MaskLayer(liver).boxCornersPostMM()
+        guard !corners.isEmpty else { return [] }
+        let centre = corners.reduce(SIMD3<Double>.zero, +) / Double(corners.count)
+        return SlicePlane.Orientation.allCases.map { orientation in
+            let probe = SlicePlane(orientation, centreMM: centre, halfWidthMM: 1, pixels: 2)
+            let reach = corners.map { max(abs(dot($0 - centre, probe.right)), abs(dot($0 - centre, probe.down))) }.max()!
+            return SlicePlane(orientation, centreMM: centre, halfWidthMM: reach + 10, pixels: CaseQC.pixels)
+        }
+    }
+
+    /// The registration seen on `plane`: the post liver filled, the ablation zone, and the pre
+    /// liver and the tumours outlined through `preToPost` (the identity: before registration).
+    func registrationImage(_ plane: SlicePlane, before: Bool, tumours: [Int]) -> RGBImage {
+        var canvas = SliceCanvas(plane, background: Palette.background)
+        if let liver = scene.postLiver { canvas.fill(MaskLayer(liver).sample(plane), Palette.liver) }
+        canvas.fill(MaskLayer(scene.ablationZone).sample(plane), Palette.zone)
+        if let pre = scene.preLiver {
+            canvas.outline(MaskLayer(pre, preToPost: before ? .identity : scene.preToPost).sample(plane), Palette.preLiver)
+        }
+        for n in tumours {
+            let transform = before ? Affine3D.identity : scene.tumourPreToPost[n]
+            canvas.outline(MaskLayer(scene.tumours[n], preToPost: transform).sample(plane), Palette.tumour)
+        }
+        canvas.annotate(Palette.annotation)
+        return canvas.image
+    }
+
+    /// Three planes through a tumour's point of minimal margin (its centre when it has none),
+    /// wide enough for the tumour, its target-margin shell and 8 mm around.
+    func tumourPlanes(_ n: Int) -> [SlicePlane] {
+        let t = report.tumours[n]
+        let centre = point(t.minimalMarginLocationPostMM ?? t.centroidPostMM)
+        let corners = MaskLayer(scene.tumours[n]).boxCornersPostMM(preToPost: scene.tumourPreToPost[n])
+        return SlicePlane.Orientation.allCases.map { orientation in
+            let probe = SlicePlane(orientation, centreMM: centre, halfWidthMM: 1, pixels: 2)
+            let reach = corners.map { max(abs(dot($0 - centre, probe.right)), abs(dot($0 - centre, probe.down))) }.max() ?? 0
+            return SlicePlane(orientation, centreMM: centre,
+                              halfWidthMM: max(25, reach + report.analysisProtocol.targetMarginMM + 8), pixels: CaseQC.pixels)
+        }
+    }
+
+    /// A tumour's margin on `plane`: the ablation zone filled, the registered tumour and its
+    /// target-margin shell outlined, the minimal-margin point marked.
+    func marginImage(_ plane: SlicePlane, tumour n: Int, distance: DistanceLayer) -> RGBImage {
+        var canvas = SliceCanvas(plane, background: Palette.background)
+        if let liver = scene.postLiver { canvas.fill(MaskLayer(liver).sample(plane), Palette.liver) }
+        canvas.fill(MaskLayer(scene.ablationZone).sample(plane), Palette.zone)
+        canvas.outline(distance.sample(plane, widthMM: report.analysisProtocol.targetMarginMM), Palette.shell)
+        canvas.outline(distance.sample(plane), Palette.tumour)
+        if let location = report.tumours[n].minimalMarginLocationPostMM { canvas.marker(point(location), Palette.marker) }
+        canvas.annotate(Palette.annotation)
+        return canvas.image
+    }
+
+    func point(_ xyz: [Double]) -> SIMD3<Double> { SIMD3(xyz[0], xyz[1], xyz[2]) }
+}
