@@ -79,7 +79,7 @@ let package = Package(
         ),
         // Pictures and pages for a visual check: slices of a case's masks in world space (PNG),
         // plots (SVG), the case's qc.html and the cohort's index.html.
-        .target(name: "MAMQC", dependencies: ["MAMCore", "MAMSurface", "MAMCase", "_CPNG"]),
+        .target(name: "MAMQC", dependencies: ["MAMCore", "MAMImageIO", "MAMSurface", "MAMCase", "_CPNG"]),
         // Stage 6, many cases: cohort discovery, the batch runner, the cohort tables and page,
         // the agreement study.
         .target(name: "MAMCohort", dependencies: ["MAMImageIO", "MAMStatistics", "MAMCase", "MAMQC"]),

@@ -58,6 +58,9 @@ public struct AnalysisProtocol: Sendable, Equatable {
         public var preTumour: String
         public var postLiver: String
         public var postAblationZone: String
+        /// Scans to draw under the QC page's outlines, when a case folder has them.
+        public var preImage: String
+        public var postImage: String
     }
 
     public var name: String
@@ -79,6 +82,10 @@ public struct AnalysisProtocol: Sendable, Equatable {
     public var writesTransform: Bool
     /// The visual check, qc.html (`outputs.qc_page`, true when absent).
     public var writesQCPage: Bool
+    /// The grey-level window of scans drawn under the QC page's outlines (`outputs.qc_window_level_hu`,
+    /// `outputs.qc_window_width_hu`; a liver window, 60 and 200 HU, when absent).
+    public var qcWindowLevelHU: Double
+    public var qcWindowWidthHU: Double
     public var files: FilePatterns
 
     /// SHA-256 of the protocol's text (the file's bytes).

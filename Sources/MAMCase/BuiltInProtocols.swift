@@ -91,6 +91,8 @@ extension AnalysisProtocol {
           margin_maps: tumour-region    # tumour-region, whole-grid or none
           transform: true               # pre_to_post.tfm (ITK transform file)
           qc_page: true                 # qc.html, the case's page for a visual check (Docs/qc.md)
+          qc_window_level_hu: 60        # grey-level window of scans drawn under its outlines (a liver window)
+          qc_window_width_hu: 200
 
         files:                          # a case's files in its folder (batch mode; * and ? match any text / character)
           pre: "pre.nii*"               # pre-ablation label map (liver and tumour) ...
@@ -99,6 +101,8 @@ extension AnalysisProtocol {
           pre_tumour: "pre_tumour.nii*"
           post_liver: "post_liver.nii*"
           post_ablation_zone: "post_ablation_zone.nii*"
+          pre_image: "pre_ct.nii*"      # optional scans drawn under the QC page's outlines
+          post_image: "post_ct.nii*"
 
         """
 
@@ -162,6 +166,8 @@ extension AnalysisProtocol {
           margin_maps: tumour-region    # tumour-region, whole-grid or none
           transform: true               # pre_to_post.tfm (ITK transform file)
           qc_page: true                 # qc.html, the case's page for a visual check (Docs/qc.md)
+          qc_window_level_hu: 60        # grey-level window of scans drawn under its outlines (a liver window)
+          qc_window_width_hu: 200
 
         files:                          # a case's files in its folder (batch mode; * and ? match any text / character)
           pre: "pre.nii*"               # pre-ablation label map (liver and tumour) ...
@@ -170,6 +176,8 @@ extension AnalysisProtocol {
           pre_tumour: "pre_tumour.nii*"
           post_liver: "post_liver.nii*"
           post_ablation_zone: "post_ablation_zone.nii*"
+          pre_image: "pre_ct.nii*"      # optional scans drawn under the QC page's outlines
+          post_image: "post_ct.nii*"
 
         """
 }

@@ -122,18 +122,23 @@ extension AnalysisProtocol {
         acceptance.maxSurfaceDistance95MM = try reader.number(a, "registration.acceptance.max_surface_distance_95_mm")
         acceptance.minInlierFraction = try reader.number(a, "registration.acceptance.min_inlier_fraction")
 
-        let o = try reader.mapping(top, "outputs", keys: ["margin_maps", "transform"], optional: ["qc_page"])
+        let o = try reader.mapping(top, "outputs", keys: ["margin_maps", "transform"],
+                                   optional: ["qc_page", "qc_window_level_hu", "qc_window_width_hu"])
         marginMaps = try reader.choice(o, "outputs.margin_maps")
         writesTransform = try reader.bool(o, "outputs.transform")
         writesQCPage = o["qc_page"] == nil ? true : try reader.bool(o, "outputs.qc_page")
+        qcWindowLevelHU = o["qc_window_level_hu"] == nil ? 60 : try reader.number(o, "outputs.qc_window_level_hu")
+        qcWindowWidthHU = o["qc_window_width_hu"] == nil ? 200 : try reader.number(o, "outputs.qc_window_width_hu")
 
         let f = try reader.mapping(top, "files", keys: ["pre", "post", "pre_liver", "pre_tumour", "post_liver",
-                                                         "post_ablation_zone"])
+                                                         "post_ablation_zone"], optional: ["pre_image", "post_image"])
         files = FilePatterns(pre: try reader.string(f, "files.pre"), post: try reader.string(f, "files.post"),
                              preLiver: try reader.string(f, "files.pre_liver"),
                              preTumour: try reader.string(f, "files.pre_tumour"),
                              postLiver: try reader.string(f, "files.post_liver"),
-                             postAblationZone: try reader.string(f, "files.post_ablation_zone"))
+                             postAblationZone: try reader.string(f, "files.post_ablation_zone"),
+                             preImage: f["pre_image"] == nil ? "pre_ct.nii*" : try reader.string(f, "files.pre_image"),
+                             postImage: f["post_image"] == nil ? "post_ct.nii*" : try reader.string(f, "files.post_image"))
 
         sha256 = FileDigest.sha256(Data(text.utf8))
         self.source = source
@@ -171,6 +176,8 @@ public enum ProtocolLimits {
         "registration.acceptance.max_mean_surface_distance_mm": 0...100,
         "registration.acceptance.max_surface_distance_95_mm": 0...100,
         "registration.acceptance.min_inlier_fraction": 0...1,
+        "outputs.qc_window_level_hu": -2000...5000,
+        "outputs.qc_window_width_hu": 1...10000,
     ]
     /// Longest list of cut-offs, shells or label values.
     public static let maxListLength = 16

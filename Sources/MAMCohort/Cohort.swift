@@ -9,12 +9,19 @@ public struct CohortCase: Sendable {
     public var problem: String?
     /// A pre-to-post transform file to use instead of registering (a manifest's `transform`).
     public var transform: String?
+    /// Scans to draw under the QC page's outlines (shown, not measured: not hashed for the
+    /// up-to-date check).
+    public var preImage: String?
+    public var postImage: String?
 
-    public init(id: String, images: CaseRequest.Images?, problem: String?, transform: String? = nil) {
+    public init(id: String, images: CaseRequest.Images?, problem: String?, transform: String? = nil,
+                preImage: String? = nil, postImage: String? = nil) {
         self.id = id
         self.images = images
         self.problem = problem
         self.transform = transform
+        self.preImage = preImage
+        self.postImage = postImage
     }
 
     /// Every file the case names, for listing and hashing (as its report lists its inputs).
@@ -73,9 +80,13 @@ public enum Cohort {
             return (hits.first.map { folder + "/" + $0 }, nil)
         }
         let pre = find(patterns.pre), post = find(patterns.post)
-        if let problem = pre.problem ?? post.problem { return CohortCase(id: id, images: nil, problem: problem) }
+        let preImage = find(patterns.preImage), postImage = find(patterns.postImage)
+        if let problem = pre.problem ?? post.problem ?? preImage.problem ?? postImage.problem {
+            return CohortCase(id: id, images: nil, problem: problem)
+        }
         if let prePath = pre.path, let postPath = post.path {
-            return CohortCase(id: id, images: .labelMaps(pre: prePath, post: postPath), problem: nil)
+            return CohortCase(id: id, images: .labelMaps(pre: prePath, post: postPath), problem: nil,
+                              preImage: preImage.path, postImage: postImage.path)
         }
         let tumour = find(patterns.preTumour), zone = find(patterns.postAblationZone)
         let preLiver = find(patterns.preLiver), postLiver = find(patterns.postLiver)
@@ -84,7 +95,8 @@ public enum Cohort {
         }
         if let tumourPath = tumour.path, let zonePath = zone.path {
             return CohortCase(id: id, images: .structures(preLiver: preLiver.path, preTumour: tumourPath,
-                                                          postLiver: postLiver.path, postAblationZone: zonePath), problem: nil)
+                                                          postLiver: postLiver.path, postAblationZone: zonePath), problem: nil,
+                              preImage: preImage.path, postImage: postImage.path)
         }
         var missing: [String] = []
         if pre.path != nil || post.path != nil || tumour.path == nil && zone.path == nil {
@@ -101,10 +113,13 @@ public enum Cohort {
 
     /// The cases of a manifest: a CSV file with a header row naming `case_id` and either `pre`
     /// and `post` or `pre_tumour` and `post_ablation_zone` (plus optional `pre_liver` and
-    /// `post_liver`), and optionally `transform` (a pre-to-post .tfm used instead of registering). Relative paths are relative to the manifest's folder. Sorted by case id.
+    /// `post_liver`), and optionally `transform` (a pre-to-post .tfm used instead of registering)
+    /// and `pre_image`, `post_image` (scans drawn under the QC page's outlines). Relative paths
+    /// are relative to the manifest's folder. Sorted by case id.
     public static func manifest(_ path: String) throws(CohortError) -> [CohortCase] {
         let (header, rows) = try table(path)
-        let known = ["case_id", "pre", "post", "pre_liver", "pre_tumour", "post_liver", "post_ablation_zone", "transform"]
+        let known = ["case_id", "pre", "post", "pre_liver", "pre_tumour", "post_liver", "post_ablation_zone", "transform",
+                     "pre_image", "post_image"]
         if let unknown = header.first(where: { !known.contains($0) }) {
             throw CohortError(description: "\(path): header: unknown column \(unknown) (known: \(known.joined(separator: ", ")))")
         }
@@ -122,11 +137,13 @@ public enum Cohort {
             if let problem = CaseID.problem(id) { throw CohortError(description: "\(path): line \(line): \(problem)") }
             guard seen.insert(id).inserted else { throw CohortError(description: "\(path): line \(line): case \(id) listed twice") }
             if let pre = column["pre"], let post = column["post"] {
-                cases.append(CohortCase(id: id, images: .labelMaps(pre: pre, post: post), problem: nil, transform: column["transform"]))
+                cases.append(CohortCase(id: id, images: .labelMaps(pre: pre, post: post), problem: nil, transform: column["transform"],
+                                        preImage: column["pre_image"], postImage: column["post_image"]))
             } else if let tumour = column["pre_tumour"], let zone = column["post_ablation_zone"] {
                 cases.append(CohortCase(id: id, images: .structures(preLiver: column["pre_liver"], preTumour: tumour,
                                                                     postLiver: column["post_liver"], postAblationZone: zone),
-                                        problem: nil, transform: column["transform"]))
+                                        problem: nil, transform: column["transform"],
+                                        preImage: column["pre_image"], postImage: column["post_image"]))
             } else {
                 cases.append(CohortCase(id: id, images: nil, problem: "the manifest names no complete set of files (line \(line))"))
             }

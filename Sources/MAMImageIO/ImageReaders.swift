@@ -1,10 +1,13 @@
 import Foundation
+public import MAMCore
 
 /// A reader of one file format.
 public protocol ImageReader: Sendable {
     /// True when `path` names a file of this reader's format.
     func reads(_ path: String) -> Bool
     func read(_ path: String) throws(ImageIOError) -> LabelImage
+    /// The world geometry from the header alone (no voxels read).
+    func geometry(_ path: String) throws(ImageIOError) -> ImageGeometry
 }
 
 extension NIfTIReader: ImageReader {
@@ -12,6 +15,8 @@ extension NIfTIReader: ImageReader {
         let lower = path.lowercased()
         return lower.hasSuffix(".nii") || lower.hasSuffix(".nii.gz")
     }
+
+    public func geometry(_ path: String) throws(ImageIOError) -> ImageGeometry { try readHeader(path).geometry }
 }
 
 /// The readers mam-quantify knows, and the one place that picks a reader for a file: every
@@ -28,6 +33,15 @@ public enum ImageReaders {
             throw ImageIOError(path: path, problem: .unsupportedFileName)
         }
         return try reader.read(path)
+    }
+
+    /// The world geometry of `path` from its header, by the same reader `read` would use.
+    public static func geometry(_ path: String) throws(ImageIOError) -> ImageGeometry {
+        guard let reader = all.first(where: { $0.reads(path) }) else {
+            try checkFile(path)
+            throw ImageIOError(path: path, problem: .unsupportedFileName)
+        }
+        return try reader.geometry(path)
     }
 
     /// A file that exists, is not a folder and can be opened.

@@ -19,8 +19,7 @@ struct TumourSection {
             parts.append("<figure class=\"slices\">" + images.joined() + "<figcaption>" + Page.legend([
                 (Palette.zone, "ablation zone"), (Palette.tumour, "tumour (registered)"),
                 (Palette.shell, "\(Page.mm(p.targetMarginMM)) target-margin shell"), (Palette.marker, "minimal margin"),
-                (Palette.liver, "post liver"),
-            ]) + "</figcaption></figure>")
+            ] + (views.postScan == nil ? [(Palette.liver, "post liver")] : [])) + "</figcaption></figure>")
             parts.append(Page.howTo("""
                 Axial, coronal and sagittal slices of the post-ablation scan through the point of \
                 minimal margin (the cross). The tumour, moved onto the post scan by the registration, \
@@ -43,9 +42,13 @@ struct TumourSection {
                 """))
         }
         parts.append(Page.table(Self.figures(t, p), caption: "Figures of the report (report.json, tumours[\(n)])"))
+        let warnings = views.report.warnings.filter { $0.hasPrefix("tumour \(t.number): ") }
+        if !warnings.isEmpty {
+            parts.append("<ul class=\"warning\">" + warnings.map { "<li>\(Page.escape($0))</li>" }.joined() + "</ul>")
+        }
         if views.scene.postLiver != nil {
             parts.append("<h3>Registration around tumour \(t.number)</h3>")
-            parts.append(Page.beforeAfter(pictures, id: "registration-tumour-\(t.number)"))
+            parts.append(Page.beforeAfter(pictures, id: "registration-tumour-\(t.number)", scan: views.postScan != nil))
             parts.append(Page.howTo("""
                 The post liver (grey) with the pre liver's outline (green) and the tumour (cyan) \
                 carried by the transform that measured this tumour; the button shows them without \
@@ -98,6 +101,7 @@ struct CasePage {
     let views: CaseViews
     let pictures: [String: Picture]
     let tumourSections: [String]
+    let scans: [ScanInput]
 
     var html: String {
         let r = report
@@ -160,7 +164,7 @@ struct CasePage {
         if pictures["registration-liver-axial-after"] == nil {
             parts.append("<p>No liver masks: no registration pictures.</p>")
         } else {
-            parts.append(Page.beforeAfter(pictures, id: "registration-liver"))
+            parts.append(Page.beforeAfter(pictures, id: "registration-liver", scan: views.postScan != nil))
             parts.append(Page.howTo("""
                 The post liver (grey, ablation zone orange) with the pre liver's outline (green) \
                 and the tumours (cyan) moved by the whole-liver transform; the button shows the \
@@ -169,6 +173,17 @@ struct CasePage {
                 truly changed (the ablation zone, a cut field of view, breathing at the dome). \
                 A failure looks like an outline shifted or turned as a whole, or lying on another \
                 organ's place; the quality figures then usually say so, but not always: look.
+                """))
+        }
+        if pictures["registration-prescan-axial-after"] != nil {
+            parts.append("<h3>The pre-ablation scan through the transform</h3>")
+            parts.append(Page.beforeAfter(pictures, id: "registration-prescan", legend: [(Palette.postLiverOutline, "post liver")]))
+            parts.append(Page.howTo("""
+                The pre-ablation scan moved onto the post-ablation scan by the whole-liver transform \
+                (the button shows it unmoved), under the post liver's outline (pink). Vessels, the \
+                liver's edge and the other organs should sit where the post scan has them; a \
+                structure that is consistently shifted shows a registration error the liver masks \
+                alone may hide.
                 """))
         }
         parts.append("</section>")
@@ -185,6 +200,11 @@ struct CasePage {
             } ?? ""
             rows.append("<tr><td>\(input.role)</td><td>\(Page.escape(input.path))</td><td class=\"digest\">\(input.sha256)</td>"
                         + "<td>\(Page.escape(geometry))</td></tr>")
+        }
+        // The scans under the outlines: shown, not measured (not in report.json).
+        for scan in scans {
+            rows.append("<tr><td>\(scan.role)</td><td>\(Page.escape(scan.path))</td><td class=\"digest\">\(scan.sha256)</td>"
+                        + "<td>\(Page.escape(scan.geometry)) (drawn under the outlines only)</td></tr>")
         }
         let p = r.analysisProtocol
         return "<section id=\"inputs\"><h2>Inputs and provenance</h2><table>" + rows.joined() + "</table>"

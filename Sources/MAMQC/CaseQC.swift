@@ -12,10 +12,26 @@ public enum CaseQC {
     public static let pixels = 360
 
     /// Renders the page and the thumbnails into `result` (written with it, before its report),
-    /// and names them in the report's outputs.
-    public static func attach(to result: inout CaseResult) throws(QCError) {
+    /// and names them in the report's outputs; with `scans`, the scans are drawn under the
+    /// outlines (each read, windowed to grey levels and let go of in turn).
+    public static func attach(to result: inout CaseResult, scans: ScanFiles? = nil) throws(QCError) {
         let report = result.report
-        let views = CaseViews(report: report, scene: result.scene)
+        // Both scans at once, each read, hashed and windowed.
+        let read = concurrentMap([("pre-scan", scans?.pre), ("post-scan", scans?.post)]) { role, path -> Result<(Volume<UInt8>, ScanInput)?, QCError> in
+            guard let scans, let path else { return .success(nil) }
+            return Result { () throws(QCError) in
+                let grey = try scans.grey(path)
+                return (grey, ScanInput(role: role, path: path, sha256: (try? FileDigest.sha256(path: path)) ?? "", geometry: grey.geometry.description))
+            }
+        }
+        var greys: [Volume<UInt8>?] = []
+        var scanInputs: [ScanInput] = []
+        for result in read {
+            let scan = try result.get()
+            greys.append(scan?.0)
+            if let input = scan?.1 { scanInputs.append(input) }
+        }
+        let views = CaseViews(report: report, scene: result.scene, preScan: greys[0], postScan: greys[1])
         let pictures = try views.pictures()
         var thumbnails: [(name: String, data: Data)] = []
         var tumourSections: [String] = []
@@ -28,7 +44,8 @@ public enum CaseQC {
         }
         result.report.outputs.qcPage = CasePipeline.FileName.qcPage
         result.report.outputs.qcThumbnails = thumbnails.map(\.name)
-        let page = CasePage(report: result.report, views: views, pictures: pictures, tumourSections: tumourSections).html
+        let page = CasePage(report: result.report, views: views, pictures: pictures, tumourSections: tumourSections,
+                            scans: scanInputs).html
         result.alongside = thumbnails + [(CasePipeline.FileName.qcPage, Data(page.utf8))]
     }
 }
@@ -43,6 +60,13 @@ enum Palette {
     static let shell = RGB(255, 64, 255)
     static let marker = RGB(255, 236, 0)
     static let annotation = RGB(240, 240, 240)
+    /// The post liver's outline over the registered pre scan.
+    static let postLiverOutline = RGB(255, 150, 150)
+}
+
+/// A scan drawn under the outlines, as the page's inputs list it.
+struct ScanInput {
+    let role: String, path: String, sha256: String, geometry: String
 }
 
 /// A rendered slice: its PNG and its plane.
@@ -52,12 +76,15 @@ typealias Picture = (png: Data, plane: SlicePlane)
 struct CaseViews: Sendable {
     let report: CaseReport
     let scene: CaseScene
+    /// Grey levels of the scans, when given.
+    var preScan: Volume<UInt8>? = nil
+    var postScan: Volume<UInt8>? = nil
 
     /// Every picture of the page by its image id, rendered two at a time (one per core):
     /// `registration-liver-VIEW-after|before`, per tumour `tumour-N-VIEW` (with a margin) and
     /// `registration-tumour-N-VIEW-after|before` (with livers); VIEW axial, coronal, sagittal.
     func pictures() throws(QCError) -> [String: Picture] {
-        enum Kind { case registration(before: Bool, tumours: [Int]), margin(Int) }
+        enum Kind { case registration(before: Bool, tumours: [Int]), preScan(before: Bool), margin(Int) }
         var jobs: [(id: String, plane: SlicePlane, kind: Kind)] = []
         func pair(_ id: String, _ planes: [SlicePlane], _ tumours: [Int]) {
             for plane in planes {
@@ -68,6 +95,13 @@ struct CaseViews: Sendable {
             }
         }
         pair("registration-liver", liverPlanes(), Array(report.tumours.indices))
+        if preScan != nil {
+            for plane in liverPlanes() {
+                for before in [false, true] {
+                    jobs.append(("registration-prescan-\(plane.orientation.rawValue)-\(before ? "before" : "after")", plane, .preScan(before: before)))
+                }
+            }
+        }
         var distances: [Int: DistanceLayer] = [:]
         for (n, t) in report.tumours.enumerated() {
             if t.minimalMarginMM != nil {
@@ -84,6 +118,7 @@ struct CaseViews: Sendable {
         let rendered = concurrentMap(jobs) { job -> Result<Data, QCError> in
             let image = switch job.kind {
             case .registration(let before, let tumours): registrationImage(job.plane, before: before, tumours: tumours)
+            case .preScan(let before): preScanImage(job.plane, before: before)
             case .margin(let n): marginImage(job.plane, tumour: n, distance: distances[n]!)
             }
             return Result { () throws(QCError) in try image.pngData() }
@@ -110,8 +145,15 @@ struct CaseViews: Sendable {
     /// liver and the tumours outlined through `preToPost` (the identity: before registration).
     func registrationImage(_ plane: SlicePlane, before: Bool, tumours: [Int]) -> RGBImage {
         var canvas = SliceCanvas(plane, background: Palette.background)
-        if let liver = scene.postLiver { canvas.fill(MaskLayer(liver).sample(plane), Palette.liver) }
-        canvas.fill(MaskLayer(scene.ablationZone).sample(plane), Palette.zone)
+        let zone = MaskLayer(scene.ablationZone).sample(plane)
+        if let scan = postScan {
+            // The scan shows the liver: the zone is outlined only.
+            canvas.underlay(ScanLayer(scan).sample(plane))
+            canvas.outline(zone, Palette.zone)
+        } else {
+            if let liver = scene.postLiver { canvas.fill(MaskLayer(liver).sample(plane), Palette.liver) }
+            canvas.fill(zone, Palette.zone)
+        }
         if let pre = scene.preLiver {
             canvas.outline(MaskLayer(pre, preToPost: before ? .identity : scene.preToPost).sample(plane), Palette.preLiver)
         }
@@ -119,6 +161,16 @@ struct CaseViews: Sendable {
             let transform = before ? Affine3D.identity : scene.tumourPreToPost[n]
             canvas.outline(MaskLayer(scene.tumours[n], preToPost: transform).sample(plane), Palette.tumour)
         }
+        canvas.annotate(Palette.annotation)
+        return canvas.image
+    }
+
+    /// The pre scan moved onto the post world by the whole-liver transform (or not moved:
+    /// `before`) under the post liver's outline.
+    func preScanImage(_ plane: SlicePlane, before: Bool) -> RGBImage {
+        var canvas = SliceCanvas(plane, background: Palette.background)
+        if let scan = preScan { canvas.underlay(ScanLayer(scan, preToPost: before ? .identity : scene.preToPost).sample(plane)) }
+        if let liver = scene.postLiver { canvas.outline(MaskLayer(liver).sample(plane), Palette.postLiverOutline) }
         canvas.annotate(Palette.annotation)
         return canvas.image
     }
@@ -141,8 +193,15 @@ struct CaseViews: Sendable {
     /// target-margin shell outlined, the minimal-margin point marked.
     func marginImage(_ plane: SlicePlane, tumour n: Int, distance: DistanceLayer) -> RGBImage {
         var canvas = SliceCanvas(plane, background: Palette.background)
-        if let liver = scene.postLiver { canvas.fill(MaskLayer(liver).sample(plane), Palette.liver) }
-        canvas.fill(MaskLayer(scene.ablationZone).sample(plane), Palette.zone)
+        let zone = MaskLayer(scene.ablationZone).sample(plane)
+        if let scan = postScan {
+            canvas.underlay(ScanLayer(scan).sample(plane))
+            canvas.tint(zone, Palette.zone, opacity: 0.35)
+            canvas.outline(zone, Palette.zone)
+        } else {
+            if let liver = scene.postLiver { canvas.fill(MaskLayer(liver).sample(plane), Palette.liver) }
+            canvas.fill(zone, Palette.zone)
+        }
         canvas.outline(distance.sample(plane, widthMM: report.analysisProtocol.targetMarginMM), Palette.shell)
         canvas.outline(distance.sample(plane), Palette.tumour)
         if let location = report.tumours[n].minimalMarginLocationPostMM { canvas.marker(point(location), Palette.marker) }

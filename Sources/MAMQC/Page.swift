@@ -18,7 +18,8 @@ enum Page {
 
     /// The three views of `id` (`ID-VIEW-after` and `-before` in `pictures`), with a button
     /// that switches between after and before registration.
-    static func beforeAfter(_ pictures: [String: Picture], id: String) -> String {
+    static func beforeAfter(_ pictures: [String: Picture], id: String, scan: Bool = false,
+                            legend entries: [(RGB, String)]? = nil) -> String {
         var images: [String] = []
         for view in SlicePlane.Orientation.allCases {
             for state in ["after", "before"] {
@@ -30,8 +31,9 @@ enum Page {
         return "<figure class=\"slices pair\" id=\"\(id)\">" + images.joined()
             + "<figcaption><button type=\"button\" class=\"toggle\" data-target=\"\(id)\">Show before registration</button> "
             + "<span class=\"state\">after registration</span> "
-            + legend([(Palette.liver, "post liver"), (Palette.zone, "ablation zone"), (Palette.preLiver, "pre liver"),
-                      (Palette.tumour, "tumour")]) + "</figcaption></figure>"
+            + legend(entries ?? (scan ? [] : [(Palette.liver, "post liver")])
+                + [(Palette.zone, "ablation zone"), (Palette.preLiver, "pre liver"), (Palette.tumour, "tumour")])
+            + "</figcaption></figure>"
     }
 
     static func legend(_ entries: [(RGB, String)]) -> String {

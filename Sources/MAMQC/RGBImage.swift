@@ -107,10 +107,13 @@ public struct RGBImage: Sendable, Equatable {
 /// Why a picture or a page could not be made.
 public enum QCError: Error, Equatable, CustomStringConvertible {
     case png(String)
+    /// A scan to draw under the outlines cannot be used: one line naming the file.
+    case scan(String)
 
     public var description: String {
         switch self {
         case .png(let message): "PNG encoding failed (libpng: \(message))"
+        case .scan(let message): message
         }
     }
 }

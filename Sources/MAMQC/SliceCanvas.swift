@@ -9,6 +9,27 @@ public struct SliceCanvas: Sendable {
         image = RGBImage(width: plane.pixels, height: plane.pixels, fill: background)
     }
 
+    /// Paints each pixel that has a grey level with it (a scan under the outlines).
+    public mutating func underlay(_ greys: [UInt8?]) {
+        let n = plane.pixels
+        for v in 0..<n {
+            for u in 0..<n { if let g = greys[u + n * v] { image[u, v] = RGB(g, g, g) } }
+        }
+    }
+
+    /// Mixes `colour` into every flagged pixel, `opacity` of it (0 to 1): a region that lets
+    /// the scan under it show.
+    public mutating func tint(_ flags: [Bool], _ colour: RGB, opacity: Double) {
+        let n = plane.pixels
+        func mix(_ a: UInt8, _ b: UInt8) -> UInt8 { UInt8((Double(a) * (1 - opacity) + Double(b) * opacity).rounded()) }
+        for v in 0..<n {
+            for u in 0..<n where flags[u + n * v] {
+                let p = image[u, v]
+                image[u, v] = RGB(mix(p.r, colour.r), mix(p.g, colour.g), mix(p.b, colour.b))
+            }
+        }
+    }
+
     /// Paints every pixel whose flag is set.
     public mutating func fill(_ flags: [Bool], _ colour: RGB) {
         let n = plane.pixels

@@ -82,6 +82,12 @@ struct Analyse: ParsableCommand {
     @Flag(help: "Write no qc.html (the page for a visual check; the protocol may turn it off too).")
     var noQC = false
 
+    @Option(help: ArgumentHelp("The pre-ablation scan (CT), drawn under the QC page's outlines through the transform.", valueName: "file"))
+    var preImage: String?
+
+    @Option(help: ArgumentHelp("The post-ablation scan (CT), drawn under the QC page's outlines.", valueName: "file"))
+    var postImage: String?
+
     @Flag(help: "Print the JSON report on standard output (instead of the summary).")
     var json = false
 
@@ -111,6 +117,9 @@ struct Analyse: ParsableCommand {
             throw ValidationError("--no-registration and --transform exclude each other")
         }
         if let caseId, let problem = CaseID.problem(caseId) { throw ValidationError("--case-id: \(problem)") }
+        if noQC, preImage != nil || postImage != nil {
+            throw ValidationError("--pre-image and --post-image are drawn on the QC page, which --no-qc turns off")
+        }
     }
 
     func run() throws {
@@ -126,6 +135,18 @@ struct Analyse: ParsableCommand {
             let alignment: CaseRequest.Alignment = noRegistration ? .identity : (transform.map { .transformFile($0) } ?? .protocolDefault)
             let request = CaseRequest(caseId: id, images: images, alignment: alignment, analysisProtocol: analysisProtocol)
             let folder = out ?? "mam-results/" + id
+            let qc = analysisProtocol.writesQCPage && !noQC
+            let scans = ScanFiles(pre: preImage, post: postImage, levelHU: analysisProtocol.qcWindowLevelHU,
+                                  widthHU: analysisProtocol.qcWindowWidthHU)
+            if qc {
+                // Before any work: a scan that cannot be read or misses its segmentation.
+                do {
+                    try scans.check(preSegmentation: images.files.first { $0.role == .pre || $0.role == .preTumour }!.path,
+                                    postSegmentation: images.files.first { $0.role == .post || $0.role == .postAblationZone }!.path)
+                } catch {
+                    throw PipelineError(stage: .input, kind: .invalidInput, message: error.description)
+                }
+            }
             // A batch manages its own folders; a single run keeps another case's results.
             let earlier: CasePipeline.EarlierResults = force || batchWorker ? .sameCase : CasePipeline.earlierResults(in: folder, for: images)
             if case .anotherCase(let why) = earlier {
@@ -136,9 +157,11 @@ struct Analyse: ParsableCommand {
             // they are cannot be told (an input is unreadable), only once the run has worked.
             if earlier != .unknown { try CasePipeline.clearEarlierResults(in: folder, errorRecord: ErrorRecord.fileName) }
             var result = try CasePipeline.run(request)
-            if analysisProtocol.writesQCPage && !noQC {
+            if qc {
                 do {
-                    try CaseQC.attach(to: &result)
+                    try CaseQC.attach(to: &result, scans: scans.isEmpty ? nil : scans)
+                } catch .scan(let message) {
+                    throw PipelineError(stage: .input, kind: .invalidInput, message: message)
                 } catch {
                     throw PipelineError(stage: .output, kind: .internalFailure, message: "\(folder): the QC page: \(error)")
                 }

@@ -22,7 +22,9 @@ struct BatchCommand: ParsableCommand {
             pre_tumour.nii.gz, post_ablation_zone.nii.gz and optionally pre_liver.nii.gz, \
             post_liver.nii.gz). Or give --manifest FILE, a CSV with the columns case_id, pre, post \
             (or case_id, pre_liver, pre_tumour, post_liver, post_ablation_zone), and optionally \
-            transform (a pre-to-post .tfm used instead of registering that case).
+            transform (a pre-to-post .tfm used instead of registering that case) and pre_image, \
+            post_image (scans drawn under the QC page's outlines; in case folders, files named \
+            pre_ct.nii.gz and post_ct.nii.gz by default).
 
             Each case gets OUT/<case>/ with report.json, margin maps and its page qc.html, or \
             error.json when it fails (the batch goes on). OUT/summary.csv (one row per tumour), \
@@ -118,7 +120,8 @@ struct BatchCommand: ParsableCommand {
                 if let problem = c.problem {
                     print("\(c.id): MISSING: \(problem)")
                 } else {
-                    print("\(c.id): " + c.files.map { "\($0.role.rawValue) \($0.path)" }.joined(separator: ", "))
+                    let scans = [("pre-image", c.preImage), ("post-image", c.postImage)].compactMap { role, path in path.map { "\(role) \($0)" } }
+                    print("\(c.id): " + (c.files.map { "\($0.role.rawValue) \($0.path)" } + scans).joined(separator: ", "))
                 }
             }
             let incomplete = cases.filter { $0.problem != nil }.count
@@ -172,6 +175,8 @@ struct BatchCommand: ParsableCommand {
         if noRegistration { options.append("--no-registration") }
         if noQC { options.append("--no-qc") }
         if let transform = item.transform { options.append("--transform=\(transform)") }
+        if let scan = item.preImage { options.append("--pre-image=\(scan)") }
+        if let scan = item.postImage { options.append("--post-image=\(scan)") }
         var files: [String] = []
         switch item.images! {
         case .labelMaps(let pre, let post):

@@ -105,10 +105,12 @@ struct SliceTests {
         (y..<(y + h)).flatMap { row in (x..<(x + w)).map { image[$0, row] } }
     }
 
-    @Test("each edge carries the letter of the patient direction that the bump test found there",
-          arguments: [(SlicePlane.Orientation.axial, ["R", "L", "A", "P"]), (.coronal, ["R", "L", "S", "I"]), (.sagittal, ["A", "P", "S", "I"])])
-    func letters(_ orientation: SlicePlane.Orientation, _ letters: [String]) {
-        let image = Self.render(Self.bumpedBall(.identity), orientation)
+    @Test("each edge carries the letter of the patient direction that the bump test found there, whatever the storage",
+          arguments: [(SlicePlane.Orientation.axial, ["R", "L", "A", "P"]), (.coronal, ["R", "L", "S", "I"]), (.sagittal, ["A", "P", "S", "I"])],
+          storages.map(\.name))
+    func letters(_ view: (orientation: SlicePlane.Orientation, letters: [String]), _ storage: String) {
+        let (orientation, letters) = view
+        let image = Self.render(Self.bumpedBall(Self.storages.first { $0.name == storage }!.direction), orientation)
         let n = 160, w = RGBImage.textWidth("R"), h = 14
         let places = [(4, n / 2 - h / 2), (n - 4 - w, n / 2 - h / 2), (n / 2 - w / 2, 4), (n / 2 - w / 2, n - 4 - h)]
         for (letter, (x, y)) in zip(letters, places) {

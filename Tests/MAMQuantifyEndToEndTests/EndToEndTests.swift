@@ -230,7 +230,7 @@ final class EndToEndTests {
         #expect(seconds >= before && seconds <= after, "\(made)")
     }
 
-    @Test("--json prints the report as written; the summary names each tumour's MAM; --quiet prints nothing")
+    @Test("--json prints the report as written; the summary names each tumour's MAM, the report and the QC page; --quiet prints nothing")
     func outputs() throws {
         let sample = SampleCaseFiles.all[2]
         let json = try Binary.run([sample.pre, sample.post, "--out", folder.file("json"), "--json"])
@@ -240,7 +240,7 @@ final class EndToEndTests {
         let lines = summary.stdout.split(separator: "\n")
         #expect(lines.first == "case two-tumours: protocol iamcomplete (version 3), target margin 5.00 mm")
         #expect(lines.filter { $0.hasPrefix("tumour ") && $0.contains(": MAM ") }.count == 2)
-        #expect(lines.last == "report: \(folder.file("summary"))/report.json")
+        #expect(lines.suffix(2) == ["report: \(folder.file("summary"))/report.json", "QC page: \(folder.file("summary"))/qc.html"])
         // Default output folder: mam-results/<deepest folder holding PRE and POST> in the current folder.
         let quiet = try Binary.run([sample.pre, sample.post, "--quiet"], in: folder.path)
         #expect(quiet.status == 0 && quiet.stdout.isEmpty && quiet.stderr.isEmpty)

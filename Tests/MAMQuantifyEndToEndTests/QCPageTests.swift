@@ -1,4 +1,6 @@
 import Foundation
+import MAMCore
+import MAMImageIO
 import MAMTestSupport
 import Testing
 
@@ -232,5 +234,147 @@ final class CohortPageTests {
         let refused = try Binary.run(["review", out, stray])
         #expect(refused.status == 65 && refused.stderr == "error: \(stray): not cases of \(out): nobody; nothing merged\n")
         #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/summary.csv")) == before)
+    }
+}
+
+/// Scans under the outlines: CT phantoms made from the sample cases' label maps on other grids
+/// (LPS-stored, finer, another origin), so that only world-space resampling can put each grey
+/// level where the label map says.
+@Suite("QC page with scans", .serialized)
+final class QCScanTests {
+    let folder: TemporaryFolder
+
+    init() throws { folder = try TemporaryFolder() }
+    deinit { folder.remove() }
+
+    /// Hounsfield units by label: background (fat), liver, tumour or ablation zone.
+    static let hu: [Int: Int16] = [0: -100, 1: 100, 2: 30]
+    /// The protocols' default window: level 60, width 200.
+    static func grey(_ hu: Int16) -> Int { Int(((min(max((Double(hu) - (60 - 100)) / 200, 0), 1)) * 255).rounded()) }
+
+    /// A CT of `labels` on a grid of `spacingMM`, stored LPS (first two axes reversed), covering
+    /// the label map's extent; each voxel takes the HU of the label at its centre.
+    static func ct(from labels: LabelImage, to path: String, spacingMM: Double, shiftMM: SIMD3<Double> = .zero) throws {
+        let corners = labels.geometry.cornerPoints
+        let lower = corners.reduce(SIMD3(repeating: Double.infinity)) { pointwiseMin($0, $1) }
+        let upper = corners.reduce(SIMD3(repeating: -Double.infinity)) { pointwiseMax($0, $1) }
+        let extent = upper - lower
+        let size = GridSize(Int(extent.x / spacingMM) + 1, Int(extent.y / spacingMM) + 1, Int(extent.z / spacingMM) + 1)
+        let linear = Matrix3.diagonal(SIMD3(-spacingMM, -spacingMM, spacingMM))
+        let grid = ImageGeometry(size: size, indexToWorld: Affine3D(linear: linear, translation: SIMD3(upper.x, upper.y, lower.z) + shiftMM))
+        let values = labels.scaledValues()
+        var voxels = [Int16](repeating: hu[0]!, count: size.count)
+        for k in 0..<size.z {
+            for j in 0..<size.y {
+                for i in 0..<size.x {
+                    let index = (labels.geometry.index(atWorld: grid.world(atIndex: SIMD3(Double(i), Double(j), Double(k)))) + 0.5).rounded(.down)
+                    let s = labels.geometry.size
+                    guard s.contains(Int(index.x), Int(index.y), Int(index.z)) else { continue }
+                    voxels[size.linearIndex(i, j, k)] = hu[Int(values[s.linearIndex(Int(index.x), Int(index.y), Int(index.z))])]!
+                }
+            }
+        }
+        try NIfTIWriter.write(.int16(voxels), geometry: grid, description: "CT phantom", to: path)
+    }
+
+    /// The share of an image's plain grey pixels (no outline, tint or letter) whose grey level
+    /// is that of the label `labelAt` gives at the pixel's world point, within 3 levels.
+    static func agreement(_ image: DecodedPNG, labelAt: (SIMD3<Double>) -> Int?) throws -> (fraction: Double, pixels: Int) {
+        let plane = try #require(image.plane)
+        let first = SIMD3(plane.firstPixelCentreMM[0], plane.firstPixelCentreMM[1], plane.firstPixelCentreMM[2])
+        let column = SIMD3(plane.columnStepMM[0], plane.columnStepMM[1], plane.columnStepMM[2])
+        let row = SIMD3(plane.rowStepMM[0], plane.rowStepMM[1], plane.rowStepMM[2])
+        var agree = 0, total = 0
+        for y in 0..<image.height {
+            for x in 0..<image.width {
+                let p = image.pixel(x, y)
+                guard p[0] == p[1], p[1] == p[2], p[0] != 240, p[0] != 28 else { continue }
+                guard let label = labelAt(first + column * Double(x) + row * Double(y)) else { continue }
+                total += 1
+                if abs(Int(p[0]) - grey(hu[label]!)) <= 3 { agree += 1 }
+            }
+        }
+        return (Double(agree) / Double(max(total, 1)), total)
+    }
+
+    static func label(_ image: LabelImage, _ values: [Double], at world: SIMD3<Double>) -> Int? {
+        let i = (image.geometry.index(atWorld: world) + 0.5).rounded(.down)
+        let s = image.geometry.size
+        guard s.contains(Int(i.x), Int(i.y), Int(i.z)) else { return nil }
+        return Int(values[s.linearIndex(Int(i.x), Int(i.y), Int(i.z))])
+    }
+
+    @Test("the post scan lies under the outlines where its labels are, and the pre scan through the transform where the post's are")
+    func scansUnderOutlines() throws {
+        let sample = SampleCaseFiles.all[3]  // oblique-anisotropic: moved 8 degrees and 16 mm
+        let pre = try ImageReaders.read(sample.pre), post = try ImageReaders.read(sample.post)
+        let preCT = folder.file("pre_ct.nii.gz"), postCT = folder.file("post_ct.nii.gz")
+        try Self.ct(from: pre, to: preCT, spacingMM: 0.9)
+        try Self.ct(from: post, to: postCT, spacingMM: 0.6)
+        let out = folder.file("out")
+        let run = try Binary.run([sample.pre, sample.post, "--out", out, "--quiet", "--pre-image", preCT, "--post-image", postCT])
+        #expect(run.status == 0, "\(run.stderr)")
+        let page = try String(contentsOfFile: out + "/qc.html", encoding: .utf8)
+        #expect(page.contains("<td>post-scan</td><td>\(postCT)</td>"))
+        let postValues = post.scaledValues(), preValues = pre.scaledValues()
+
+        // Post scan under the margin slices and the registration slices. Pixels within about a
+        // voxel of a label boundary may take either side's grey (interpolation on one grid,
+        // nearest labels on the other): 90% is the bound, well above what a mirrored or
+        // misplaced scan reaches (measured below with the pre scan left unmoved).
+        for id in ["tumour-1-axial", "tumour-1-coronal", "tumour-1-sagittal", "registration-liver-axial-after", "registration-liver-sagittal-after"] {
+            let image = try DecodedPNG(out + "/qc.html#\(id)", in: folder)
+            let (fraction, pixels) = try Self.agreement(image) { Self.label(post, postValues, at: $0) }
+            #expect(pixels > 10_000 && fraction >= 0.9, "\(id): \(fraction) of \(pixels) pixels")
+        }
+        // The pre scan through the transform: each pixel's world point taken back to the pre
+        // world by the report's transform.
+        struct Registration: Decodable { let registration: Inner; struct Inner: Decodable { let preToPostMM: [[Double]] } }
+        let m = try JSONDecoder().decode(Registration.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))).registration.preToPostMM
+        let preToPost = try #require(Affine3D(matrix4x4: m))
+        let after = try Self.agreement(DecodedPNG(out + "/qc.html#registration-prescan-axial-after", in: folder)) {
+            Self.label(pre, preValues, at: preToPost.inverse.apply($0))
+        }
+        let before = try Self.agreement(DecodedPNG(out + "/qc.html#registration-prescan-axial-before", in: folder)) {
+            Self.label(pre, preValues, at: preToPost.inverse.apply($0))
+        }
+        #expect(after.fraction >= 0.9 && after.pixels > 10_000, "after: \(after)")
+        #expect(before.fraction < after.fraction - 0.1, "before \(before.fraction), after \(after.fraction)")
+    }
+
+    @Test("batch: a case folder's post_ct.nii.gz (the protocol's files.post_image) and a manifest's pre_image reach the case pages")
+    func batchScans() throws {
+        let sample = SampleCaseFiles.all[0]
+        let cohort = folder.file("cohort")
+        try sampleCohort(cohort, ids: ["p01"], sample: sample)
+        let postCT = cohort + "/p01/post_ct.nii.gz"
+        try Self.ct(from: ImageReaders.read(sample.post), to: postCT, spacingMM: 1.5)
+        let list = try Binary.run(["batch", cohort, "--out", folder.file("results"), "--list"])
+        #expect(list.stdout.contains("p01: pre \(cohort)/p01/pre.nii.gz, post \(cohort)/p01/post.nii.gz, post-image \(postCT)"), "\(list.stdout)")
+        #expect(try Binary.run(["batch", cohort, "--out", folder.file("results")]).status == 0)
+        #expect(try String(contentsOfFile: folder.file("results/p01/qc.html"), encoding: .utf8).contains("<td>post-scan</td><td>\(postCT)</td>"))
+
+        let manifest = folder.file("cases.csv")
+        let preCT = folder.file("p02_pre_ct.nii.gz")
+        try Self.ct(from: ImageReaders.read(sample.pre), to: preCT, spacingMM: 1.5)
+        try "case_id,pre,post,pre_image\np02,\(sample.pre),\(sample.post),\(preCT)\n".write(toFile: manifest, atomically: true, encoding: .utf8)
+        #expect(try Binary.run(["batch", "--manifest", manifest, "--out", folder.file("from-manifest")]).status == 0)
+        #expect(try String(contentsOfFile: folder.file("from-manifest/p02/qc.html"), encoding: .utf8).contains("<td>pre-scan</td><td>\(preCT)</td>"))
+    }
+
+    @Test("a scan that does not overlap its segmentation: exit 65, one line naming both files, before any work")
+    func disjointScan() throws {
+        let sample = SampleCaseFiles.all[0]
+        let post = try ImageReaders.read(sample.post)
+        let far = folder.file("far_ct.nii.gz")
+        try Self.ct(from: post, to: far, spacingMM: 2, shiftMM: SIMD3(0, 0, 2000))
+        let out = folder.file("out")
+        let run = try Binary.run([sample.pre, sample.post, "--out", out, "--post-image", far])
+        #expect(run.status == 65)
+        #expect(run.stderr == "error: \(far): the scan does not overlap its segmentation \(sample.post) (no point of the one lies in the other)\n")
+        #expect(!FileManager.default.fileExists(atPath: out))
+        let unreadable = try Binary.run([sample.pre, sample.post, "--out", out, "--pre-image", folder.file("missing.nii.gz")])
+        #expect(unreadable.status == 65 && unreadable.stderr.hasPrefix("error: \(folder.file("missing.nii.gz")): "))
+        #expect(unreadable.stderr.split(separator: "\n").count == 1)
     }
 }
