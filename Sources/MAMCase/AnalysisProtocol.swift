@@ -30,12 +30,32 @@ public struct AnalysisProtocol: Sendable, Equatable {
         public var preTumour: [Int]
         public var postLiver: [Int]
         public var postAblationZone: [Int]
+        /// Segment names that select each structure in files that name their segments (3D
+        /// Slicer's .seg.nrrd), matched without regard to case; empty: label values only.
+        public var names = Names()
+
+        public struct Names: Sendable, Equatable {
+            public var preLiver: [String] = []
+            public var preTumour: [String] = []
+            public var postLiver: [String] = []
+            public var postAblationZone: [String] = []
+
+            public init() {}
+        }
 
         public init(preLiver: [Int], preTumour: [Int], postLiver: [Int], postAblationZone: [Int]) {
             self.preLiver = preLiver
             self.preTumour = preTumour
             self.postLiver = postLiver
             self.postAblationZone = postAblationZone
+        }
+
+        /// The label values that select a structure in an image: those of the image's segments
+        /// whose names the protocol lists for it, when any does; else the protocol's values.
+        public static func resolve(_ values: [Int], names: [String], segments: [(name: String, labelValue: Int)]) -> [Int] {
+            let wanted = Set(names.map { $0.lowercased() })
+            let named = segments.filter { wanted.contains($0.name.lowercased()) }.map(\.labelValue)
+            return named.isEmpty ? values : Array(Set(named)).sorted()
         }
     }
 

@@ -45,12 +45,14 @@ extension AnalysisProtocol {
 
         labels:
           # Label values of the label maps. Tumour and ablation-zone voxels count as liver too.
+          # Names select segments in files that name them (3D Slicer's .seg.nrrd, any case);
+          # when none of a file's segments has one of them, the values apply.
           pre:
-            liver: [1]
-            tumour: [2]
+            liver: [1, "liver"]
+            tumour: [2, "tumour", "tumor"]
           post:
-            liver: [1]
-            ablation_zone: [2]
+            liver: [1, "liver"]
+            ablation_zone: [2, "ablation zone", "ablation", "zone"]
 
         # How tumours are told apart: components (26-connected parts of the tumour labels)
         # or labels (one tumour per tumour label value).
@@ -120,12 +122,14 @@ extension AnalysisProtocol {
 
         labels:
           # Label values of the label maps. Tumour and ablation-zone voxels count as liver too.
+          # Names select segments in files that name them (3D Slicer's .seg.nrrd, any case);
+          # when none of a file's segments has one of them, the values apply.
           pre:
-            liver: [1]
-            tumour: [2]
+            liver: [1, "liver"]
+            tumour: [2, "tumour", "tumor"]
           post:
-            liver: [1]
-            ablation_zone: [2]
+            liver: [1, "liver"]
+            ablation_zone: [2, "ablation zone", "ablation", "zone"]
 
         # How tumours are told apart: components (26-connected parts of the tumour labels)
         # or labels (one tumour per tumour label value).

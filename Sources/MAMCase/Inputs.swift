@@ -3,6 +3,8 @@ import MAMCore
 import MAMImageIO
 import MAMMargin
 
+typealias Labels = AnalysisProtocol.Labels
+
 /// A case's files, read and hashed.
 struct Inputs {
     struct File {
@@ -97,7 +99,17 @@ struct Inputs {
         switch images {
         case .labelMaps(let prePath, let postPath):
             let pre = image(.pre)!, post = image(.post)!
-            let labels = proto.labels
+            // Label values, or the values of the segments the protocol names (.seg.nrrd).
+            var labels = proto.labels
+            let preSegments = pre.segments.map { ($0.name, $0.labelValue) }, postSegments = post.segments.map { ($0.name, $0.labelValue) }
+            labels.preLiver = Labels.resolve(labels.preLiver, names: labels.names.preLiver, segments: preSegments)
+            labels.preTumour = Labels.resolve(labels.preTumour, names: labels.names.preTumour, segments: preSegments)
+            labels.postLiver = Labels.resolve(labels.postLiver, names: labels.names.postLiver, segments: postSegments)
+            labels.postAblationZone = Labels.resolve(labels.postAblationZone, names: labels.names.postAblationZone, segments: postSegments)
+            for (file, a, b) in [(prePath, labels.preLiver, labels.preTumour), (postPath, labels.postLiver, labels.postAblationZone)]
+            where !Set(a).isDisjoint(with: b) {
+                throw PipelineError.input("\(file): the protocol's segment names give the liver and the lesion the same label value")
+            }
             // Four masks, two at a time. Tumour and zone voxels count as liver.
             let jobs: [(LabelImage, [Int])] = [
                 (pre, labels.preTumour), (post, labels.postAblationZone),
@@ -106,8 +118,8 @@ struct Inputs {
             let made = concurrentMap(jobs) { image, values in
                 Result { () throws(ImageIOError) in try image.mask(labels: Set(values)) }
             }
-            let tumour = try Self.required(made[0], prePath, "tumour", labels.preTumour)
-            let zone = try Self.required(made[1], postPath, "ablation zone", labels.postAblationZone)
+            let tumour = try Self.required(made[0], prePath, "tumour", labels.preTumour, segments: pre.segments)
+            let zone = try Self.required(made[1], postPath, "ablation zone", labels.postAblationZone, segments: post.segments)
             // A liver mask only when the liver label is there (more voxels than the lesions).
             var preLiver = try? made[2].get()
             var postLiver = try? made[3].get()
@@ -148,13 +160,13 @@ struct Inputs {
     }
 
     static func required(_ made: Result<Mask, ImageIOError>, _ path: String, _ structure: String,
-                         _ labels: [Int]) throws(PipelineError) -> Mask {
+                         _ labels: [Int], segments: [LabelImage.Segment] = []) throws(PipelineError) -> Mask {
         switch made {
         case .success(let mask): return mask
         case .failure(let error):
             if case .labelAbsent(_, let present) = error.problem {
                 throw .input("\(path): no \(structure): \(labelList(labels)) absent (labels present: "
-                    + "\(present.map(String.init).joined(separator: ", ")))")
+                    + "\(present.map(String.init).joined(separator: ", "))\(segmentList(segments)))")
             }
             throw .input(error.description)
         }
@@ -163,7 +175,14 @@ struct Inputs {
     static func absent(_ image: LabelImage, _ structure: String, _ labels: [Int]) -> PipelineError {
         let present = (try? image.labelCounts().keys.sorted()) ?? []
         return .input("\(image.path): no \(structure): \(labelList(labels)) absent (labels present: "
-            + "\(present.map(String.init).joined(separator: ", ")))")
+            + "\(present.map(String.init).joined(separator: ", "))\(segmentList(image.segments)))")
+    }
+
+    /// "; segments: "Liver" = 7, ..." for a file that names its segments (which the protocol's
+    /// names did not match), else nothing.
+    static func segmentList(_ segments: [LabelImage.Segment]) -> String {
+        segments.isEmpty ? "" : "; segments: " + segments.map { "\"\($0.name)\" = \($0.labelValue)" }.joined(separator: ", ")
+            + ", none named as the protocol's names for it"
     }
 
     static func labelList(_ labels: [Int]) -> String {

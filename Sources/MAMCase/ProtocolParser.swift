@@ -59,10 +59,12 @@ extension AnalysisProtocol {
         let labelSection = try reader.mapping(top, "labels", keys: ["pre", "post"])
         let pre = try reader.mapping(labelSection, "labels.pre", keys: ["liver", "tumour"])
         let post = try reader.mapping(labelSection, "labels.post", keys: ["liver", "ablation_zone"])
-        labels = Labels(preLiver: try reader.labels(pre, "labels.pre.liver"),
-                        preTumour: try reader.labels(pre, "labels.pre.tumour"),
-                        postLiver: try reader.labels(post, "labels.post.liver"),
-                        postAblationZone: try reader.labels(post, "labels.post.ablation_zone"))
+        let preLiver = try reader.labels(pre, "labels.pre.liver"), preTumour = try reader.labels(pre, "labels.pre.tumour")
+        let postLiver = try reader.labels(post, "labels.post.liver"), zone = try reader.labels(post, "labels.post.ablation_zone")
+        labels = Labels(preLiver: preLiver.values, preTumour: preTumour.values, postLiver: postLiver.values,
+                        postAblationZone: zone.values)
+        (labels.names.preLiver, labels.names.preTumour) = (preLiver.names, preTumour.names)
+        (labels.names.postLiver, labels.names.postAblationZone) = (postLiver.names, zone.names)
         for (key, a, b) in [("labels.pre", labels.preLiver, labels.preTumour),
                             ("labels.post", labels.postLiver, labels.postAblationZone)]
         where !Set(a).isDisjoint(with: b) {
@@ -298,8 +300,9 @@ struct ProtocolReader {
         return result
     }
 
-    /// A non-empty list of label values (whole numbers, 1 or more), or a single value.
-    func labels(_ parent: Entries, _ key: String) throws(ProtocolError) -> [Int] {
+    /// A non-empty list of label values (whole numbers, 1 or more) and segment names (strings,
+    /// for files that name their segments), or a single value; at least one value.
+    func labels(_ parent: Entries, _ key: String) throws(ProtocolError) -> (values: [Int], names: [String]) {
         let node = try value(parent, key)
         let items = node.sequence.map(Array.init) ?? [node]
         guard !items.isEmpty else { throw error(node, key, "expected at least one label value") }
@@ -307,9 +310,15 @@ struct ProtocolReader {
             throw error(node, key, "at most \(ProtocolLimits.maxListLength) label values, got \(items.count)")
         }
         var result: [Int] = []
+        var names: [String] = []
         for item in items {
+            if item.tag == Tag(.str), let name = item.string {
+                guard !name.isEmpty, name.count <= 200 else { throw error(item, key, "a segment name is 1 to 200 characters") }
+                names.append(name)
+                continue
+            }
             guard item.tag == Tag(.int), let label = item.int else {
-                throw error(item, key, "expected a label value (a whole number), got \(describe(item))")
+                throw error(item, key, "expected a label value (a whole number) or a segment name (a quoted string), got \(describe(item))")
             }
             guard label >= 1 else { throw error(item, key, "label values start at 1 (0 is background), got \(label)") }
             guard label <= ProtocolLimits.maxLabel else {
@@ -317,8 +326,9 @@ struct ProtocolReader {
             }
             result.append(label)
         }
+        guard !result.isEmpty else { throw error(node, key, "expected at least one label value (segment names are tried first, values are the fallback)") }
         guard Set(result).count == result.count else { throw error(node, key, "a label value is listed twice") }
-        return result
+        return (result, names)
     }
 
     func choice<T: RawRepresentable & CaseIterable & Equatable>(_ parent: Entries, _ key: String) throws(ProtocolError) -> T

@@ -7,7 +7,7 @@ public struct ImageIOError: Error, Sendable, Equatable, CustomStringConvertible 
         case fileNotFound
         case notAFile
         case unreadable(reason: String)
-        /// The name does not end in .nii or .nii.gz.
+        /// Neither the name nor the first bytes are of a format mam-quantify reads.
         case unsupportedFileName
         /// No NIfTI-1 or NIfTI-2 header at the start of the (decompressed) file.
         case notNIfTI
@@ -15,6 +15,15 @@ public struct ImageIOError: Error, Sendable, Equatable, CustomStringConvertible 
         case corruptCompression(reason: String)
         /// The header parses but its fields are inconsistent.
         case invalidHeader(reason: String)
+        /// A NRRD or MetaImage header that is malformed, inconsistent or asks for what is not
+        /// supported (`format` names the format).
+        case badFormatHeader(format: ImageFormat, reason: String)
+        /// A detached header's data file is not there.
+        case missingDataFile(String)
+        /// A detached header's data file cannot be read (a folder, a device, no permission).
+        case unusableDataFile(String, reason: String)
+        /// The voxel data are not what the header says (beyond truncation).
+        case badData(reason: String)
         case unsupportedDatatype(code: Int)
         /// The file ends before all the voxels the header promises.
         case dataTruncated(expectedBytes: Int, availableBytes: Int)
@@ -60,13 +69,21 @@ extension ImageIOError.Problem {
         case .unreadable(let reason):
             return "cannot be read (\(reason))"
         case .unsupportedFileName:
-            return "not a NIfTI file name (expected .nii or .nii.gz)"
+            return "not an image mam-quantify reads (NIfTI .nii, .nii.gz; NRRD .nrrd, .nhdr; MetaImage .mha, .mhd)"
         case .notNIfTI:
             return "not a NIfTI file (no NIfTI-1 or NIfTI-2 header)"
         case .corruptCompression(let reason):
             return "corrupt or truncated gzip data (\(reason))"
         case .invalidHeader(let reason):
             return "invalid NIfTI header: \(reason)"
+        case .badFormatHeader(let format, let reason):
+            return "invalid \(format.rawValue) header: \(reason)"
+        case .missingDataFile(let path):
+            return "its data file \(path) is missing"
+        case .unusableDataFile(let path, let reason):
+            return "its data file \(path) \(reason)"
+        case .badData(let reason):
+            return "bad voxel data: \(reason)"
         case .unsupportedDatatype(let code):
             return "unsupported NIfTI datatype \(code) (supported: uint8, int8, int16, uint16, int32, "
                 + "uint32, int64, uint64, float32, float64)"

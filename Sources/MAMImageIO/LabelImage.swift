@@ -8,12 +8,18 @@ public enum GeometrySource: String, Sendable, Codable, CaseIterable {
     /// Both codes 0: pixdim scaling from voxel 0 at the origin (method 1). nibabel instead
     /// centres the grid and flips x in this case; see Docs/geometry.md.
     case pixdim
+    /// NRRD: `space directions` and `space origin` (in the file's `space`, turned into RAS).
+    case spaceDirections = "space-directions"
+    /// MetaImage: `TransformMatrix`, `ElementSpacing` and `Offset` (LPS, turned into RAS).
+    case transformMatrix = "transform-matrix"
 }
 
 /// The file formats images are read from (`ImageReaders` picks the reader).
 public enum ImageFormat: String, Sendable, Codable {
     case nifti1 = "NIfTI-1"
     case nifti2 = "NIfTI-2"
+    case nrrd = "NRRD"
+    case metaImage = "MetaImage"
 }
 
 /// The datatypes mam-quantify reads and writes, with their NIfTI codes.
@@ -143,14 +149,29 @@ public struct LabelImage: Sendable {
     public let geometrySource: GeometrySource
     public let voxels: VoxelArray
     public let scaling: LinearScaling?
+    /// Named segments (3D Slicer's .seg.nrrd): each segment's name and label value; empty for
+    /// formats that name none.
+    public let segments: [Segment]
+
+    /// A named structure of a segmentation file and the voxel value that marks it.
+    public struct Segment: Sendable, Equatable {
+        public var name: String
+        public var labelValue: Int
+
+        public init(name: String, labelValue: Int) {
+            self.name = name
+            self.labelValue = labelValue
+        }
+    }
 
     public init(path: String, format: ImageFormat, geometry: ImageGeometry, geometrySource: GeometrySource,
-                voxels: VoxelArray, scaling: LinearScaling?) {
+                voxels: VoxelArray, scaling: LinearScaling?, segments: [Segment] = []) {
         precondition(voxels.count == geometry.size.count, "LabelImage: voxel count does not match the grid")
         self.path = path
         self.format = format
         self.geometry = geometry
         self.geometrySource = geometrySource
+        self.segments = segments
         self.voxels = voxels
         self.scaling = scaling
     }

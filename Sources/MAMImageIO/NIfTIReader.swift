@@ -32,7 +32,6 @@ public struct NIfTIReader: Sendable {
         func fail(_ problem: ImageIOError.Problem) -> ImageIOError { ImageIOError(path: path, problem: problem) }
 
         try ImageReaders.checkFile(path)
-        guard reads(path) else { throw fail(.unsupportedFileName) }
         // Everything libnifti would size arrays by or complain about is checked here first.
         let sniffed = try HeaderSniff(path: path, maxVoxels: maxVoxels)
         let extent = sniffed.extent
@@ -40,16 +39,17 @@ public struct NIfTIReader: Sendable {
         guard volumes == 1 else { throw fail(.multipleVolumes(count: volumes, dims: sniffed.shape)) }
 
         // libnifti converts the checked header bytes (swapping them if need be); it never
-        // opens the file.
+        // opens the file, and gets a neutral name: it would take a file named .img or .hdr for
+        // the two-file Analyze layout, whatever the header's magic says.
         let converted: UnsafeMutablePointer<nifti_image>? = sniffed.bytes.withUnsafeBytes { raw in
             if sniffed.format == .nifti1 {
                 var header = nifti_1_header()
                 withUnsafeMutableBytes(of: &header) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw.prefix($0.count))) }
-                return nifti_convert_n1hdr2nim(header, path)
+                return nifti_convert_n1hdr2nim(header, "header.nii")
             }
             var header = nifti_2_header()
             withUnsafeMutableBytes(of: &header) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw.prefix($0.count))) }
-            return nifti_convert_n2hdr2nim(header, path)
+            return nifti_convert_n2hdr2nim(header, "header.nii")
         }
         guard let nim = converted else {
             throw fail(.invalidHeader(reason: "libnifti rejected the header"))
@@ -198,7 +198,7 @@ public struct NIfTIReader: Sendable {
             return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
                 let raw = UnsafeMutableRawBufferPointer(buffer)
                 raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: whole[header.voxelOffset..<(header.voxelOffset + expected)]))
-                if header.swapBytes { swapBytes(raw, width: MemoryLayout<T>.stride) }
+                if header.swapBytes { RawVoxels.swapBytes(raw, width: MemoryLayout<T>.stride) }
                 initialized = count
             }
         }
@@ -219,26 +219,11 @@ public struct NIfTIReader: Sendable {
             } catch {
                 preconditionFailure("GzipFile throws ImageIOError only")
             }
-            if header.swapBytes { swapBytes(raw, width: MemoryLayout<T>.stride) }
+            if header.swapBytes { RawVoxels.swapBytes(raw, width: MemoryLayout<T>.stride) }
             initialized = count
         }
         if let failure { throw failure }
         return values
-    }
-
-    private static func swapBytes(_ raw: UnsafeMutableRawBufferPointer, width: Int) {
-        func swap<U: FixedWidthInteger>(_: U.Type) {
-            for offset in stride(from: 0, to: raw.count, by: MemoryLayout<U>.stride) {
-                raw.storeBytes(of: raw.load(fromByteOffset: offset, as: U.self).byteSwapped,
-                               toByteOffset: offset, as: U.self)
-            }
-        }
-        switch width {
-        case 2: swap(UInt16.self)
-        case 4: swap(UInt32.self)
-        case 8: swap(UInt64.self)
-        default: break
-        }
     }
 }
 

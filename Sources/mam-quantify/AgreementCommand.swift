@@ -23,12 +23,12 @@ struct AgreementCommand: ParsableCommand {
                   --out agreement/
               mam-quantify agreement a.nii.gz b.nii.gz --out results/p07-agreement.json
 
-            Exit status: 0 done; 64 bad usage; 65 a file is missing, unreadable or not NIfTI, or \
+            Exit status: 0 done; 64 bad usage; 65 a file is missing, unreadable or not an image, or \
             both are empty; 73 the report cannot be written.
             """
     )
 
-    @Argument(help: ArgumentHelp("First segmentation (.nii or .nii.gz).", valueName: "a"))
+    @Argument(help: ArgumentHelp("First segmentation (NIfTI, NRRD or MetaImage).", valueName: "a"))
     var a: String
 
     @Argument(help: ArgumentHelp("Second segmentation.", valueName: "b"))

@@ -34,13 +34,13 @@ struct Analyse: ParsableCommand {
 
             Exit status: 0 done; 3 registration rejected by the protocol (report written, \
             margins flagged unreliable) or not converged; 64 bad usage; 65 an input is missing, \
-            unreadable, not NIfTI, or lacks the tumour, ablation zone or liver; 70 internal \
+            unreadable, not an image, or lacks the tumour, ablation zone or liver; 70 internal \
             error; 73 the output cannot be written or holds another case's results; 78 the \
             protocol is unknown or invalid.
             """
     )
 
-    @Argument(help: ArgumentHelp("Pre-ablation label map (.nii or .nii.gz): liver and tumour.", valueName: "pre"))
+    @Argument(help: ArgumentHelp("Pre-ablation label map (NIfTI, NRRD or .seg.nrrd, MetaImage): liver and tumour.", valueName: "pre"))
     var pre: String?
 
     @Argument(help: ArgumentHelp("Post-ablation label map: liver and ablation zone.", valueName: "post"))

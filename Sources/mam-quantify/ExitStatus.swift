@@ -8,7 +8,7 @@ enum ExitStatus {
     static let registrationRejected: Int32 = 3
     /// Unknown option, missing argument, contradictory options (sysexits EX_USAGE).
     static let badUsage: Int32 = 64
-    /// An input is missing, unreadable, not NIfTI, truncated, or holds no usable structure
+    /// An input is missing, unreadable, not an image, truncated, or holds no usable structure
     /// (sysexits EX_DATAERR).
     static let invalidInput: Int32 = 65
     /// A bug: please report it with the command and the message (sysexits EX_SOFTWARE).

@@ -48,11 +48,11 @@ func resolveProtocol(_ nameOrPath: String) throws -> AnalysisProtocol {
 
 struct Describe: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Read NIfTI images and describe their geometry and labels.",
-        discussion: "Exit status: 0 done; 64 bad usage; 65 a file is missing, unreadable or not a valid NIfTI image."
+        abstract: "Read images and describe their format, geometry, labels and named segments.",
+        discussion: "Exit status: 0 done; 64 bad usage; 65 a file is missing, unreadable or not a valid image."
     )
 
-    @Argument(help: "NIfTI files (.nii or .nii.gz).")
+    @Argument(help: "Image files: NIfTI (.nii, .nii.gz), NRRD (.nrrd, .seg.nrrd, .nhdr), MetaImage (.mha, .mhd).")
     var files: [String]
 
     func run() throws {
@@ -80,8 +80,12 @@ struct Describe: ParsableCommand {
         ]
         if let counts = try? image.labelCounts(), counts.count <= 32 {
             for (label, count) in counts.sorted(by: { $0.key < $1.key }) where label != 0 {
-                lines.append(String(format: "  label %-5d %9d voxels  %9.2f mL", label, count,
-                                    Double(count) * g.voxelVolumeML))
+                let names = image.segments.filter { $0.labelValue == label }.map { "\"\($0.name)\"" }
+                lines.append(String(format: "  label %-5d %9d voxels  %9.2f mL", label, count, Double(count) * g.voxelVolumeML)
+                             + (names.isEmpty ? "" : "  segment " + names.joined(separator: ", ")))
+            }
+            for segment in image.segments where counts[segment.labelValue] == nil {
+                lines.append("  segment \"\(segment.name)\" (label \(segment.labelValue)) is empty")
             }
         } else {
             lines.append("  values      not a label map (non-integer, non-finite or more than 32 distinct values)")

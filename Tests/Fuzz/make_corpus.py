@@ -1,10 +1,13 @@
-"""Writes the seed corpus of the NIfTI reader's fuzz target (Tests/Fuzz/Corpus/nifti): small valid
-files of every kind the reader takes (NIfTI-1 and NIfTI-2, both byte orders, plain and gzip,
-sform / qform / pixdim geometry, integer and float datatypes, scaling). The protocol target's
-seeds are the built-in protocols (scripts/fuzz adds Protocols/ as a seed folder)."""
+"""Writes the seed corpus of the image readers' fuzz target (Tests/Fuzz/Corpus/nifti; the target
+reads every input as a case's file is read, so the reader is picked by content): small valid
+files of every kind the readers take (NIfTI-1 and NIfTI-2, both byte orders, plain and gzip,
+sform / qform / pixdim geometry, integer and float datatypes, scaling; NRRD raw, gzip and ascii
+with a Slicer segment; MetaImage raw and zlib). The protocol target's seeds are the built-in
+protocols (scripts/fuzz adds Protocols/ as a seed folder)."""
 import gzip
 import os
 import struct
+import zlib
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "Corpus", "nifti")
 
@@ -57,9 +60,37 @@ seeds = {
     "n2-uint8-sform.nii": nifti2((4, 3, 2), 2, "B", labels(24)),
     "n2-float64.nii": nifti2((2, 2, 3), 64, "d", labels(12)),
 }
+
+
+def nrrd(encoding, values, extra=""):
+    header = ("NRRD0004\ntype: uint8\ndimension: 3\nsizes: 4 3 2\nspace: left-posterior-superior\n"
+              "space directions: (0.8,0,0) (0,0.9,0.1) (0,0,2.5)\nspace origin: (10,-20,5)\n"
+              f"encoding: {encoding}\n{extra}\n")
+    data = bytes(values)
+    if encoding == "gzip":
+        data = gzip.compress(data, 6, mtime=0)
+    elif encoding == "ascii":
+        data = " ".join(str(v) for v in values).encode()
+    return header.encode() + data
+
+
+def mha(compressed, values):
+    data = zlib.compress(bytes(values)) if compressed else bytes(values)
+    header = ("ObjectType = Image\nNDims = 3\nBinaryData = True\nBinaryDataByteOrderMSB = False\n"
+              f"CompressedData = {compressed}\nTransformMatrix = 0 1 0 -1 0 0 0 0 1\nOffset = 1 2 3\n"
+              "ElementSpacing = 0.5 0.7 2\nDimSize = 4 3 2\nElementType = MET_UCHAR\nElementDataFile = LOCAL\n")
+    return header.encode() + data
+
+
+seeds["nrrd-raw.nrrd"] = nrrd("raw", labels(24))
+seeds["nrrd-gzip-segments.seg.nrrd"] = nrrd("gzip", labels(24), "Segment0_Name:=liver\nSegment0_LabelValue:=1\n")
+seeds["nrrd-ascii.nrrd"] = nrrd("ascii", labels(24))
+seeds["metaimage-raw.mha"] = mha(False, labels(24))
+seeds["metaimage-zlib.mha"] = mha(True, labels(24))
 os.makedirs(HERE, exist_ok=True)
 for name, data in seeds.items():
     with open(os.path.join(HERE, name), "wb") as f:
         f.write(data)
-    with open(os.path.join(HERE, name + ".gz"), "wb") as f:
-        f.write(gzip.compress(data, 6, mtime=0))
+    if name.endswith(".nii"):
+        with open(os.path.join(HERE, name + ".gz"), "wb") as f:
+            f.write(gzip.compress(data, 6, mtime=0))

@@ -27,7 +27,10 @@ struct AnalysisProtocolTests {
     func iamcompleteDefaults() {
         let p = Self.iamcomplete
         #expect(p.name == "iamcomplete" && p.version == "3")
-        #expect(p.labels == .init(preLiver: [1], preTumour: [2], postLiver: [1], postAblationZone: [2]))
+        var labels = AnalysisProtocol.Labels(preLiver: [1], preTumour: [2], postLiver: [1], postAblationZone: [2])
+        (labels.names.preLiver, labels.names.preTumour) = (["liver"], ["tumour", "tumor"])
+        (labels.names.postLiver, labels.names.postAblationZone) = (["liver"], ["ablation zone", "ablation", "zone"])
+        #expect(p.labels == labels)
         #expect(p.tumours == .components)
         #expect(p.margin.targetMarginMM == 5 && p.margin.categoryCutoffsMM == [0, 5] && p.margin.shellWidthsMM == [5, 10])
         #expect(p.margin.capsuleExclusionMM == nil && p.margin.fillAblationHoles && p.margin.histogramBinMM == 1)
@@ -82,9 +85,9 @@ struct AnalysisProtocolTests {
                 reason: "must be from 0 to 50, got -1"),
         Refusal(what: "cut-offs out of order", line: "category_cutoffs_mm: [0, 5]", replacement: "category_cutoffs_mm: [5, 0]",
                 key: "margin.category_cutoffs_mm", reason: "ascending order"),
-        Refusal(what: "label 0", line: "    tumour: [2]", replacement: "    tumour: [0]", key: "labels.pre.tumour",
+        Refusal(what: "label 0", line: "    tumour: [2, \"tumour\", \"tumor\"]", replacement: "    tumour: [0]", key: "labels.pre.tumour",
                 reason: "label values start at 1"),
-        Refusal(what: "a label both liver and tumour", line: "    tumour: [2]", replacement: "    tumour: [1]", key: "labels.pre",
+        Refusal(what: "a label both liver and tumour", line: "    tumour: [2, \"tumour\", \"tumor\"]", replacement: "    tumour: [1]", key: "labels.pre",
                 reason: "cannot be both liver and lesion"),
         Refusal(what: "unknown choice", line: "tumours: components", replacement: "tumours: blobs", key: "tumours",
                 reason: "expected one of components, labels, got 'blobs'"),
@@ -121,7 +124,11 @@ struct AnalysisProtocolTests {
         Refusal(what: "a thousand cut-offs", line: "category_cutoffs_mm: [0, 5]",
                 replacement: "category_cutoffs_mm: [\((0..<1000).map { String(Double($0) / 100) }.joined(separator: ", "))]",
                 key: "margin.category_cutoffs_mm", reason: "at most 16 values, got 1000"),
-        Refusal(what: "a label beyond int32", line: "    tumour: [2]", replacement: "    tumour: [4294967296]",
+        Refusal(what: "segment names without a label value", line: "    tumour: [2, \"tumour\", \"tumor\"]", replacement: "    tumour: [\"tumour\"]",
+                key: "labels.pre.tumour", reason: "expected at least one label value"),
+        Refusal(what: "a label that is neither a number nor a name", line: "    tumour: [2, \"tumour\", \"tumor\"]", replacement: "    tumour: [2, true]",
+                key: "labels.pre.tumour", reason: "expected a label value (a whole number) or a segment name (a quoted string)"),
+        Refusal(what: "a label beyond int32", line: "    tumour: [2, \"tumour\", \"tumor\"]", replacement: "    tumour: [4294967296]",
                 key: "labels.pre.tumour", reason: "label values are at most 2147483647, got 4294967296"),
     ]
 
@@ -155,7 +162,7 @@ struct AnalysisProtocolTests {
     func edits() throws {
         var text = Self.edited("  method: rigid-icp ", "  method: none ")
         text = text.replacingOccurrences(of: "tumours: components", with: "tumours: labels")
-        text = text.replacingOccurrences(of: "    tumour: [2]", with: "    tumour: [2, 3, 4]")
+        text = text.replacingOccurrences(of: "    tumour: [2, \"tumour\", \"tumor\"]", with: "    tumour: [2, 3, 4]")
         text = text.replacingOccurrences(of: "capsule_exclusion_mm: null", with: "capsule_exclusion_mm: 2.5")
         let p = try AnalysisProtocol(yaml: text, source: "edited.yaml")
         #expect(!p.registers && p.tumours == .labels && p.labels.preTumour == [2, 3, 4] && p.margin.capsuleExclusionMM == 2.5)

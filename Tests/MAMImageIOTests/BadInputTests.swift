@@ -49,9 +49,14 @@ final class BadInputTests {
         #expect(problem(folder.file("dir.nii")) == .notAFile)
     }
 
-    @Test func wrongFileName() throws {
-        try FileManager.default.copyItem(atPath: validPath, toPath: folder.file("mask.img"))
-        #expect(problem(folder.file("mask.img")) == .unsupportedFileName)
+    @Test("a name no reader takes, with content none recognises, is refused; a NIfTI file under another name is read by its content")
+    func wrongFileName() throws {
+        try Data("not an image\n".utf8).write(to: URL(fileURLWithPath: folder.file("mask.img")))
+        #expect(throws: ImageIOError(path: folder.file("mask.img"), problem: .unsupportedFileName)) {
+            try ImageReaders.read(folder.file("mask.img"))
+        }
+        try FileManager.default.copyItem(atPath: validPath, toPath: folder.file("renamed.img"))
+        #expect(try ImageReaders.read(folder.file("renamed.img")).format == .nifti1)
     }
 
     @Test func notNIfTI() throws {

@@ -1,0 +1,68 @@
+import Foundation
+import MAMTestSupport
+import Testing
+
+/// The sample cases converted to NRRD (pynrrd), MetaImage (SimpleITK) and 3D Slicer
+/// segmentations (slicerio) by Tests/Tools/convert_case.py: the same margins as from NIfTI.
+@Suite("Other formats end to end", .serialized)
+final class FormatEndToEndTests {
+    let folder: TemporaryFolder
+
+    init() throws { folder = try TemporaryFolder() }
+    deinit { folder.remove() }
+
+    struct Report: Decodable {
+        struct Input: Decodable { let format: String? }
+        struct Tumour: Decodable { let minimalMarginMM: Double? }
+        let inputs: [Input]
+        let tumours: [Tumour]
+    }
+
+    func run(_ pre: String, _ post: String, _ out: String) throws -> Report {
+        let run = try Binary.run([pre, post, "--out", out, "--no-qc", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        return try JSONDecoder().decode(Report.self, from: run.stdoutData)
+    }
+
+    @Test("each sample case as .nrrd, .mha and .seg.nrrd gives the NIfTI case's MAMs within 0.01 mm", arguments: SampleCaseFiles.all)
+    func sameMargins(_ sample: SampleCaseFiles) throws {
+        let converted = folder.file(sample.name)
+        try FileManager.default.createDirectory(atPath: converted, withIntermediateDirectories: true)
+        _ = try ReferenceTools.run("convert_case.py", [converted, sample.pre, sample.post, "--names", "1=liver,2=Tumor"])
+        let reference = try run(sample.pre, sample.post, folder.file("\(sample.name)-nii"))
+        for (ext, format) in [("nrrd", "NRRD"), ("mha", "MetaImage"), ("seg.nrrd", "NRRD")] {
+            let report = try run(converted + "/pre.\(ext)", converted + "/post.\(ext)", folder.file("\(sample.name)-\(ext)"))
+            #expect(report.inputs.compactMap(\.format) == [format, format])
+            #expect(report.tumours.count == reference.tumours.count)
+            for (a, b) in zip(report.tumours, reference.tumours) {
+                let (x, y) = (try #require(a.minimalMarginMM), try #require(b.minimalMarginMM))
+                #expect(abs(x - y) <= 0.01, "\(sample.name) .\(ext): MAM \(x) vs \(y) from NIfTI")
+            }
+        }
+        // Their reports validate against the schema (formats and geometry sources included).
+        let validation = try Schema.validate(["nrrd", "mha", "seg.nrrd"].map { folder.file("\(sample.name)-\($0)") + "/report.json" })
+        #expect(validation.hasPrefix("valid: 3 report(s)"), "\(validation)")
+        // describe names the segments.
+        let described = try Binary.run(["describe", converted + "/pre.seg.nrrd"])
+        #expect(described.stdout.contains("format      NRRD") && described.stdout.contains("segment \"Tumor\""))
+    }
+
+    @Test("segments are chosen by name: relabelled 7 (\"Liver\") and 3 (\"Tumor\", \"Ablation Zone\") give the same MAM; an unknown name is a one-line error")
+    func byName() throws {
+        let sample = SampleCaseFiles.all[3]
+        let converted = folder.file("named")
+        try FileManager.default.createDirectory(atPath: converted, withIntermediateDirectories: true)
+        _ = try ReferenceTools.run("convert_case.py", [converted, sample.pre, "--names", "1=Liver,2=Tumor", "--relabel", "1=7,2=3"])
+        _ = try ReferenceTools.run("convert_case.py", [converted, sample.post, "--names", "1=Liver,2=Ablation Zone", "--relabel", "1=7,2=3"])
+        let reference = try run(sample.pre, sample.post, folder.file("named-nii"))
+        let named = try run(converted + "/pre.seg.nrrd", converted + "/post.seg.nrrd", folder.file("named-seg"))
+        let (x, y) = (try #require(named.tumours.first?.minimalMarginMM), try #require(reference.tumours.first?.minimalMarginMM))
+        #expect(abs(x - y) <= 0.01, "by name \(x), NIfTI \(y)")
+
+        _ = try ReferenceTools.run("convert_case.py", [converted, sample.post, "--names", "1=Liver,2=Burn", "--relabel", "1=7,2=3"])
+        let refused = try Binary.run([converted + "/pre.seg.nrrd", converted + "/post.seg.nrrd", "--out", folder.file("named-bad"), "--no-qc"])
+        #expect(refused.status == 65)
+        #expect(refused.stderr == "error: \(converted)/post.seg.nrrd: no ablation zone: label 2 is absent (labels present: 0, 3, 7; "
+            + "segments: \"Liver\" = 7, \"Burn\" = 3, none named as the protocol's names for it)\n")
+    }
+}
