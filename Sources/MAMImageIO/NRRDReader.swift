@@ -6,9 +6,11 @@ public import MAMCore
 /// byte order; one 3-D scalar volume placed by `space`, `space directions` and `space origin`
 /// (RAS, LAS or LPS; turned into RAS). A 4-D file with one non-spatial axis of size 1 (a 3D
 /// Slicer segmentation of one layer) is that volume; its `Segment{N}_Name` and
-/// `Segment{N}_LabelValue` keys name the structures. Refused with one line: a non-anatomical
-/// or absent space (the voxels could not be placed on the patient), several layers, bzip2 or
-/// hex encoding, several data files, a grid beyond `maxVoxels`. See Docs/inputs.md.
+/// `Segment{N}_LabelValue` keys name the structures. A Slicer segmentation of several layers
+/// (overlapping segments, uint8, the layers as the first axis) is flattened into one label map
+/// (`flatten`). Refused with one line: a non-anatomical or absent space (the voxels could not be
+/// placed on the patient), other non-spatial axes, bzip2 or hex encoding, several data files, a
+/// grid beyond `maxVoxels`. See Docs/inputs.md.
 public struct NRRDReader: Sendable {
     public var maxVoxels: Int
 
@@ -29,13 +31,51 @@ public struct NRRDReader: Sendable {
         var byteSkip: Int
         var lineSkip: Int
         var segments: [LabelImage.Segment]
+        /// Layers of a Slicer segmentation with overlapping segments (the first axis), 1 else;
+        /// and each segment's layer.
+        var layers = 1
+        var segmentLayers: [Int] = []
     }
 
     public func read(_ path: String) throws(ImageIOError) -> LabelImage {
         let header = try readHeader(path)
-        let voxels = try readVoxels(header, path: path)
+        var voxels = try readVoxels(header, path: path)
+        var segments = header.segments
+        if header.layers > 1 { (voxels, segments) = Self.flatten(voxels, header) }
         return LabelImage(path: path, format: .nrrd, geometry: header.geometry, geometrySource: .spaceDirections,
-                          voxels: voxels, scaling: nil, segments: header.segments)
+                          voxels: voxels, scaling: nil, segments: segments)
+    }
+
+    /// A layered segmentation as one label map: segment k (in the file's order) becomes label
+    /// k + 1, and where segments overlap the voxel goes to the one with fewer voxels, the more
+    /// specific structure (a tumour drawn over its liver keeps its voxels; the liver mask, which
+    /// counts tumour voxels as liver, loses nothing).
+    static func flatten(_ voxels: VoxelArray, _ header: Header) -> (VoxelArray, [LabelImage.Segment]) {
+        guard case .uint8(let stored) = voxels else { preconditionFailure("layered segmentations are read as uint8") }
+        let layers = header.layers, count = header.size.count, segments = header.segments
+        // The segment of each (layer, value); -1 for none.
+        var index = [Int](repeating: -1, count: layers * 256)
+        for (k, s) in segments.enumerated() where (0..<layers).contains(header.segmentLayers[k]) && (1...255).contains(s.labelValue) {
+            index[header.segmentLayers[k] * 256 + s.labelValue] = k
+        }
+        var sizes = [Int](repeating: 0, count: segments.count)
+        for n in 0..<count {
+            for l in 0..<layers {
+                let k = index[l * 256 + Int(stored[n * layers + l])]
+                if k >= 0 { sizes[k] += 1 }
+            }
+        }
+        var flat = [UInt16](repeating: 0, count: count)
+        for n in 0..<count {
+            var best = -1
+            for l in 0..<layers {
+                let k = index[l * 256 + Int(stored[n * layers + l])]
+                if k >= 0, best < 0 || sizes[k] < sizes[best] || sizes[k] == sizes[best] && k < best { best = k }
+            }
+            flat[n] = UInt16(best + 1)
+        }
+        let renamed = segments.enumerated().map { LabelImage.Segment(name: $0.element.name, labelValue: $0.offset + 1) }
+        return (segments.count < 256 ? .uint8(flat.map { UInt8($0) }) : .uint16(flat), renamed)
     }
 
     func fail(_ path: String, _ reason: String) -> ImageIOError {
@@ -102,12 +142,19 @@ public struct NRRDReader: Sendable {
         let directions = try Self.vectors(try field("space directions"), count: dimension, path: path, fail: fail)
         let spatial = directions.indices.filter { directions[$0] != nil }
         guard spatial.count == 3 else { throw fail(path, "\(spatial.count) axes have space directions; 3 are needed") }
+        // A non-spatial axis: one layer, or the first axis of a layered Slicer segmentation.
+        var layers = 1
         for axis in directions.indices where directions[axis] == nil && sizes[axis]! != 1 {
-            throw fail(path, "\(sizes[axis]!) layers (a segmentation with overlapping segments): one layer is supported")
+            guard axis == 0, pairs["Segment0_Name"] != nil else {
+                throw fail(path, "a non-spatial axis of size \(sizes[axis]!): one 3-D volume is needed (or a segmentation's layers as the first axis)")
+            }
+            guard datatype == .uint8 else { throw fail(path, "a layered segmentation of type \(datatype): uint8 is supported") }
+            layers = sizes[axis]!
         }
         let size = GridSize(sizes[spatial[0]]!, sizes[spatial[1]]!, sizes[spatial[2]]!)
-        guard let total = ImageReaders.voxelCount(size, limit: maxVoxels) else {
-            throw ImageIOError(path: path, problem: .tooLarge(voxels: "\(size.x) x \(size.y) x \(size.z)", limit: maxVoxels))
+        guard let total = ImageReaders.voxelCount(size, limit: maxVoxels), case let (all, overflow) = total.multipliedReportingOverflow(by: layers),
+              !overflow, all <= maxVoxels else {
+            throw ImageIOError(path: path, problem: .tooLarge(voxels: (layers > 1 ? "\(layers) x " : "") + "\(size.x) x \(size.y) x \(size.z)", limit: maxVoxels))
         }
         let originVector = try fields["space origin"].map { (text) throws(ImageIOError) in
             try Self.vectors(text, count: 1, path: path, fail: fail)[0]
@@ -147,21 +194,27 @@ public struct NRRDReader: Sendable {
         guard let byteSkip = Int(fields["byte skip"] ?? "0"), byteSkip >= -1, let lineSkip = Int(fields["line skip"] ?? "0"), lineSkip >= 0 else {
             throw fail(path, "byte skip or line skip is not a valid count")
         }
-        var segments: [LabelImage.Segment] = []
+        var segments: [LabelImage.Segment] = [], segmentLayers: [Int] = []
         for n in 0..<pairs.count {
             guard let name = pairs["Segment\(n)_Name"] else { break }
             guard let value = pairs["Segment\(n)_LabelValue"].flatMap({ Int($0) }) ?? (pairs["Segment\(n)_LabelValue"] == nil ? n + 1 : nil) else {
                 throw fail(path, "Segment\(n)_LabelValue '\(pairs["Segment\(n)_LabelValue"]!)' is not an integer")
             }
+            guard let layer = Int(pairs["Segment\(n)_Layer"] ?? "0"), (0..<layers).contains(layer) else {
+                throw fail(path, "Segment\(n)_Layer '\(pairs["Segment\(n)_Layer"]!)' is not one of the \(layers) layers")
+            }
             segments.append(.init(name: name, labelValue: value))
+            segmentLayers.append(layer)
         }
-        return Header(size: size, geometry: ImageGeometry(size: size, indexToWorld: affine), datatype: datatype, encoding: encoding,
-                      bigEndian: bigEndian, dataPath: dataPath, dataOffset: dataOffset, byteSkip: byteSkip, lineSkip: lineSkip,
-                      segments: segments)
+        var header = Header(size: size, geometry: ImageGeometry(size: size, indexToWorld: affine), datatype: datatype, encoding: encoding,
+                            bigEndian: bigEndian, dataPath: dataPath, dataOffset: dataOffset, byteSkip: byteSkip, lineSkip: lineSkip,
+                            segments: segments)
+        (header.layers, header.segmentLayers) = (layers, segmentLayers)
+        return header
     }
 
     func readVoxels(_ header: Header, path: String) throws(ImageIOError) -> VoxelArray {
-        let count = header.size.count, expected = count * header.datatype.bytesPerVoxel
+        let count = header.size.count * header.layers, expected = count * header.datatype.bytesPerVoxel
         let file = header.dataPath == path ? try ImageReaders.contents(path) : try ImageReaders.contents(header.dataPath)
         let where_ = header.dataPath
         return try ImageReaders.withBytes(file) { (all) throws(ImageIOError) -> VoxelArray in

@@ -70,7 +70,8 @@ struct FormatBadInputTests {
             $0.hasPrefix("dimension") ? "dimension: 4" : $0.hasPrefix("sizes") ? "sizes: 2 7 6 5"
                 : $0.hasPrefix("space directions") ? "space directions: none (0.7,0,0) (0,0.8,0) (0,0,2.5)" : $0
         }
-        #expect(header("2 layers")(Self.problem("layers.seg.nrrd", Self.nrrd(layered, data: Self.voxels + Self.voxels), in: folder)))
+        // Layers without segments (not a Slicer segmentation): refused.
+        #expect(header("a non-spatial axis of size 2")(Self.problem("layers.nrrd", Self.nrrd(layered, data: Self.voxels + Self.voxels), in: folder)))
         let device = Self.problem("device.nhdr", Data((["NRRD0004"] + Self.good + ["data file: /dev/zero"]).joined(separator: "\n").utf8), in: folder)
         #expect(device == .unusableDataFile("/dev/zero", reason: "is a directory or special file, not an image file"))
         // No empty line between header and data: the data are taken for a header line, shown

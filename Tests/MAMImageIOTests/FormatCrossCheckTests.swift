@@ -18,13 +18,13 @@ struct FormatCrossCheckTests {
         let segments: [Segment]?
     }
 
-    @Test("RAS-, LPS- and obliquely-oriented anisotropic grids; raw, gzip, ascii and zlib; attached and detached; both byte orders")
+    @Test("RAS-, LPS- and obliquely-oriented anisotropic grids; raw, gzip, ascii and zlib; attached and detached; both byte orders; layered segments")
     func crossCheck() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let entries = try JSONDecoder().decode([Entry].self, from: ReferenceTools.run("formats_write.py", [folder.path]))
-        // 24 pynrrd files, 15 SimpleITK files, 1 Slicer segmentation.
-        #expect(entries.count == 40)
+        // 24 pynrrd files, 15 SimpleITK files, 2 Slicer segmentations (one and two layers).
+        #expect(entries.count == 41)
         var formats: Set<ImageFormat> = []
         for entry in entries {
             let image = try ImageReaders.read(entry.path)

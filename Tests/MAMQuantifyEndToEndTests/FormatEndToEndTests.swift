@@ -65,4 +65,17 @@ final class FormatEndToEndTests {
         #expect(refused.stderr == "error: \(converted)/post.seg.nrrd: no ablation zone: label 2 is absent (labels present: 0, 3, 7; "
             + "segments: \"Liver\" = 7, \"Burn\" = 3, none named as the protocol's names for it)\n")
     }
+
+    @Test("a layered segmentation (the tumour drawn over its liver on a second layer, as 3D Slicer stores overlapping segments) gives the NIfTI case's MAM",
+          arguments: [SampleCaseFiles.all[0], SampleCaseFiles.all[3]])
+    func layered(_ sample: SampleCaseFiles) throws {
+        let converted = folder.file("layered-\(sample.name)")
+        try FileManager.default.createDirectory(atPath: converted, withIntermediateDirectories: true)
+        _ = try ReferenceTools.run("convert_case.py", [converted, sample.pre, "--names", "1=Liver,2=Tumor", "--layered"])
+        _ = try ReferenceTools.run("convert_case.py", [converted, sample.post, "--names", "1=Liver,2=Ablation zone", "--layered"])
+        let reference = try run(sample.pre, sample.post, folder.file("layered-\(sample.name)-nii"))
+        let layered = try run(converted + "/pre.seg.nrrd", converted + "/post.seg.nrrd", folder.file("layered-\(sample.name)-seg"))
+        let (x, y) = (try #require(layered.tumours.first?.minimalMarginMM), try #require(reference.tumours.first?.minimalMarginMM))
+        #expect(abs(x - y) <= 0.01, "layered \(x), NIfTI \(y)")
+    }
 }

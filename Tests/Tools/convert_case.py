@@ -3,12 +3,14 @@ each written by an independent tool: NRRD by pynrrd (gzip), MetaImage by SimpleI
 zlib-compressed), and 3D Slicer segmentations by slicerio (.seg.nrrd, segments named by the
 labels in LABEL=NAME arguments).
 
-    convert_case.py OUT_FOLDER FILE.nii.gz... [--names 1=liver,2=Tumor] [--relabel 1=7,2=3]
+    convert_case.py OUT_FOLDER FILE.nii.gz... [--names 1=liver,2=Tumor] [--relabel 1=7,2=3] [--layered]
 
 Writes OUT_FOLDER/NAME.nrrd, NAME.mha and NAME.seg.nrrd for each FILE (NAME its name without
 .nii.gz). --relabel changes the label values of the segmentation only (its segments keep the
 names of the original values), so that only a reader that selects segments by name finds the
-structures.
+structures. --layered writes the segmentation as Slicer does overlapping segments: the liver
+(label 1 with the lesion's voxels) on layer 0 and the lesion (label 2) on layer 1, both with
+label value 1.
 """
 import os
 import sys
@@ -32,6 +34,9 @@ def mapping(flag):
     return result
 
 
+layered = "--layered" in args
+if layered:
+    args.remove("--layered")
 names = mapping("--names")
 relabel = {k: int(v) for k, v in mapping("--relabel").items()}
 out, files = args[0], args[1:]
@@ -65,5 +70,9 @@ for path in files:
         relabelled[data == old] = new
     segments = [{"id": f"Segment_{v}", "labelValue": relabel.get(v, v), "layer": 0, "name": names.get(v, f"label {v}"),
                  "color": [0.5, 0.5, 0.5]} for v in present]
+    if layered:
+        relabelled = np.stack([(data > 0).astype(np.uint8), (data == 2).astype(np.uint8)])
+        segments = [{"id": f"Segment_{v}", "labelValue": 1, "layer": v - 1, "name": names.get(v, f"label {v}"),
+                     "color": [0.5, 0.5, 0.5]} for v in (1, 2)]
     slicerio.write_segmentation(os.path.join(out, name + ".seg.nrrd"),
                                 {"voxels": relabelled, "ijkToLPS": ijk_to_lps, "encoding": "gzip", "segments": segments})

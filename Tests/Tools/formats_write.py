@@ -113,4 +113,29 @@ entries.append({"path": path, "writer": "slicerio", "corners": corners_from(step
                 "values": save_values("slicerio", voxels),
                 "segments": [{"name": s["name"], "labelValue": int(s["labelValue"])} for s in read["segments"]]})
 
+# slicerio: overlapping segments on two layers (a tumour drawn over its liver). The reference
+# label map follows Docs/inputs.md: segment k becomes label k + 1; where segments overlap, the
+# one with fewer voxels keeps the voxel (ties: the earlier segment).
+layers = np.zeros((2,) + shape, np.uint8)
+layers[0][labels > 0] = 1            # "liver": every labelled voxel
+layers[0][labels == 3] = 2           # "vessel" on the same layer
+layers[1][labels == 2] = 1           # "Tumor", overlapping the liver
+layered = {"voxels": layers, "ijkToLPS": segmentation["ijkToLPS"], "encoding": "gzip",
+           "segments": [{"id": "Segment_1", "labelValue": 1, "layer": 0, "name": "liver", "color": [0.8, 0.3, 0.3]},
+                        {"id": "Segment_2", "labelValue": 2, "layer": 0, "name": "vessel", "color": [0.3, 0.3, 0.8]},
+                        {"id": "Segment_3", "labelValue": 1, "layer": 1, "name": "Tumor", "color": [0.9, 0.9, 0.2]}]}
+path = os.path.join(out, "slicerio-layered.seg.nrrd")
+slicerio.write_segmentation(path, layered)
+read = slicerio.read_segmentation(path)
+voxels = np.asarray(read["voxels"])  # layers first
+masks = [voxels[s["layer"]] == s["labelValue"] for s in read["segments"]]
+sizes = [int(m.sum()) for m in masks]
+flat = np.zeros(shape, np.int64)
+for k in sorted(range(len(masks)), key=lambda k: (-sizes[k], -k)):  # largest first, smaller ones overwrite
+    flat[masks[k]] = k + 1
+m = np.asarray(read["ijkToLPS"], float)
+entries.append({"path": path, "writer": "slicerio (layered)", "corners": corners_from([m[:3, a] * flip for a in range(3)], m[:3, 3] * flip),
+                "values": save_values("slicerio-layered", flat),
+                "segments": [{"name": s["name"], "labelValue": k + 1} for k, s in enumerate(read["segments"])]})
+
 print(json.dumps(entries))
