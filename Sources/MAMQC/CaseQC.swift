@@ -84,15 +84,12 @@ struct CaseViews: Sendable {
     /// `registration-liver-VIEW-after|before`, per tumour `tumour-N-VIEW` (with a margin) and
     /// `registration-tumour-N-VIEW-after|before` (with livers); VIEW axial, coronal, sagittal.
     func pictures() throws(QCError) -> [String: Picture] {
-        enum Kind { case registration(before: Bool, tumours: [Int]), preScan(before: Bool), margin(Int) }
+        // A registration job draws its view after and before registration (`ID-after`,
+        // `ID-before`), sampling the post structures once for both.
+        enum Kind { case registration(tumours: [Int]), preScan(before: Bool), margin(Int) }
         var jobs: [(id: String, plane: SlicePlane, kind: Kind)] = []
         func pair(_ id: String, _ planes: [SlicePlane], _ tumours: [Int]) {
-            for plane in planes {
-                for before in [false, true] {
-                    jobs.append(("\(id)-\(plane.orientation.rawValue)-\(before ? "before" : "after")", plane,
-                                 .registration(before: before, tumours: tumours)))
-                }
-            }
+            for plane in planes { jobs.append(("\(id)-\(plane.orientation.rawValue)", plane, .registration(tumours: tumours))) }
         }
         pair("registration-liver", liverPlanes(), Array(report.tumours.indices))
         if preScan != nil {
@@ -111,20 +108,29 @@ struct CaseViews: Sendable {
             }
             if scene.postLiver != nil {
                 let centre = point(t.centroidPostMM)
+                // Context views, 120 mm wide: 240 pixels (0.5 mm each) show the liver's edge near
+                // the tumour at about a scan's resolution, for less than half the samples.
                 pair("registration-tumour-\(t.number)",
-                     SlicePlane.Orientation.allCases.map { SlicePlane($0, centreMM: centre, halfWidthMM: 60, pixels: CaseQC.pixels) }, [n])
+                     SlicePlane.Orientation.allCases.map { SlicePlane($0, centreMM: centre, halfWidthMM: 60, pixels: 240) }, [n])
             }
         }
-        let rendered = concurrentMap(jobs) { job -> Result<Data, QCError> in
-            let image = switch job.kind {
-            case .registration(let before, let tumours): registrationImage(job.plane, before: before, tumours: tumours)
-            case .preScan(let before): preScanImage(job.plane, before: before)
-            case .margin(let n): marginImage(job.plane, tumour: n, distance: distances[n]!)
+        let rendered = concurrentMap(jobs) { job -> Result<[(String, Data)], QCError> in
+            let images: [(String, RGBImage)] = switch job.kind {
+            case .registration(let tumours):
+                registrationImages(job.plane, tumours: tumours).map { ("\(job.id)-\($0.0)", $0.1) }
+            case .preScan(let before): [(job.id, preScanImage(job.plane, before: before))]
+            case .margin(let n): [(job.id, marginImage(job.plane, tumour: n, distance: distances[n]!))]
             }
-            return Result { () throws(QCError) in try image.pngData() }
+            return Result { () throws(QCError) in
+                var pngs: [(String, Data)] = []
+                for (id, image) in images { pngs.append((id, try image.pngData())) }
+                return pngs
+            }
         }
         var pictures: [String: Picture] = [:]
-        for (job, png) in zip(jobs, rendered) { pictures[job.id] = (try png.get(), job.plane) }
+        for (job, pngs) in zip(jobs, rendered) {
+            for (id, png) in try pngs.get() { pictures[id] = (png, job.plane) }
+        }
         return pictures
     }
 
@@ -143,26 +149,31 @@ struct CaseViews: Sendable {
 
     /// The registration seen on `plane`: the post liver filled, the ablation zone, and the pre
     /// liver and the tumours outlined through `preToPost` (the identity: before registration).
-    func registrationImage(_ plane: SlicePlane, before: Bool, tumours: [Int]) -> RGBImage {
-        var canvas = SliceCanvas(plane, background: Palette.background)
+    /// The view `after` and `before` registration: the post structures drawn once, then the
+    /// pre liver and the tumours outlined through the transforms or the identity.
+    func registrationImages(_ plane: SlicePlane, tumours: [Int]) -> [(String, RGBImage)] {
+        var base = SliceCanvas(plane, background: Palette.background)
         let zone = MaskLayer(scene.ablationZone).sample(plane)
         if let scan = postScan {
             // The scan shows the liver: the zone is outlined only.
-            canvas.underlay(ScanLayer(scan).sample(plane))
-            canvas.outline(zone, Palette.zone)
+            base.underlay(ScanLayer(scan).sample(plane))
+            base.outline(zone, Palette.zone)
         } else {
-            if let liver = scene.postLiver { canvas.fill(MaskLayer(liver).sample(plane), Palette.liver) }
-            canvas.fill(zone, Palette.zone)
+            if let liver = scene.postLiver { base.fill(MaskLayer(liver).sample(plane), Palette.liver) }
+            base.fill(zone, Palette.zone)
         }
-        if let pre = scene.preLiver {
-            canvas.outline(MaskLayer(pre, preToPost: before ? .identity : scene.preToPost).sample(plane), Palette.preLiver)
+        return [("after", false), ("before", true)].map { name, before in
+            var canvas = base
+            if let pre = scene.preLiver {
+                canvas.outline(MaskLayer(pre, preToPost: before ? .identity : scene.preToPost).sample(plane), Palette.preLiver)
+            }
+            for n in tumours {
+                let transform = before ? Affine3D.identity : scene.tumourPreToPost[n]
+                canvas.outline(MaskLayer(scene.tumours[n], preToPost: transform).sample(plane), Palette.tumour)
+            }
+            canvas.annotate(Palette.annotation)
+            return (name, canvas.image)
         }
-        for n in tumours {
-            let transform = before ? Affine3D.identity : scene.tumourPreToPost[n]
-            canvas.outline(MaskLayer(scene.tumours[n], preToPost: transform).sample(plane), Palette.tumour)
-        }
-        canvas.annotate(Palette.annotation)
-        return canvas.image
     }
 
     /// The pre scan moved onto the post world by the whole-liver transform (or not moved:

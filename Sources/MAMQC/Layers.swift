@@ -15,9 +15,12 @@ public struct MaskLayer: Sendable {
     }
 
     /// Whether the voxel nearest to `post` is inside (false off the grid).
-    public func contains(_ post: SIMD3<Double>) -> Bool {
+    public func contains(_ post: SIMD3<Double>) -> Bool { contains(index: postToIndex.apply(post)) }
+
+    /// Whether the voxel nearest to the continuous index `i` is inside (false off the grid).
+    func contains(index: SIMD3<Double>) -> Bool {
         // Nearest voxel: floor(i + 0.5), which the bounds check keeps from overflowing.
-        let i = (postToIndex.apply(post) + 0.5).rounded(.down)
+        let i = (index + 0.5).rounded(.down)
         let s = mask.size
         guard i.x >= 0, i.y >= 0, i.z >= 0, i.x < Double(s.x), i.y < Double(s.y), i.z < Double(s.z) else { return false }
         return mask.voxels[s.linearIndex(Int(i.x), Int(i.y), Int(i.z))]
@@ -26,9 +29,9 @@ public struct MaskLayer: Sendable {
     /// The layer on a plane: one flag per pixel, rows top to bottom.
     public func sample(_ plane: SlicePlane) -> [Bool] {
         var flags = [Bool](repeating: false, count: plane.pixels * plane.pixels)
-        for v in 0..<plane.pixels {
-            for u in 0..<plane.pixels { flags[u + plane.pixels * v] = contains(plane.world(u, v)) }
-        }
+        // Only where the mask's grid can be (a tumour's crop covers few of the pixels).
+        guard let (columns, rows) = plane.footprint(of: mask.size, indexToPost: postToIndex.inverse) else { return flags }
+        plane.forEachPixel(mappedBy: postToIndex, columns: columns, rows: rows) { n, i in flags[n] = contains(index: i) }
         return flags
     }
 
@@ -82,8 +85,9 @@ public struct DistanceLayer: Sendable {
     }
 
     /// Positive inside the tumour; minus infinity beyond the grown grid.
-    public func signedMM(_ post: SIMD3<Double>) -> Double {
-        let i = postToIndex.apply(post)
+    public func signedMM(_ post: SIMD3<Double>) -> Double { signedMM(index: postToIndex.apply(post)) }
+
+    func signedMM(index i: SIMD3<Double>) -> Double {
         let s = field.size
         guard i.x >= 0, i.y >= 0, i.z >= 0, i.x <= Double(s.x - 1), i.y <= Double(s.y - 1), i.z <= Double(s.z - 1) else {
             return -.infinity
@@ -95,9 +99,7 @@ public struct DistanceLayer: Sendable {
     public func sample(_ plane: SlicePlane, widthMM: Double = 0) -> [Bool] {
         let level = widthMM > 0 ? -(widthMM + halfVoxelMM) : 0
         var flags = [Bool](repeating: false, count: plane.pixels * plane.pixels)
-        for v in 0..<plane.pixels {
-            for u in 0..<plane.pixels { flags[u + plane.pixels * v] = signedMM(plane.world(u, v)) > level }
-        }
+        plane.forEachPixel(mappedBy: postToIndex) { n, i in flags[n] = signedMM(index: i) > level }
         return flags
     }
 }

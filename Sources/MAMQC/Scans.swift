@@ -96,8 +96,9 @@ public struct ScanLayer: Sendable {
         postToIndex = grey.geometry.worldToIndex * preToPost.inverse
     }
 
-    public func value(_ post: SIMD3<Double>) -> UInt8? {
-        let i = postToIndex.apply(post)
+    public func value(_ post: SIMD3<Double>) -> UInt8? { value(index: postToIndex.apply(post)) }
+
+    func value(index i: SIMD3<Double>) -> UInt8? {
         let s = grey.size
         guard i.x >= -0.5, i.y >= -0.5, i.z >= -0.5, i.x <= Double(s.x) - 0.5, i.y <= Double(s.y) - 0.5, i.z <= Double(s.z) - 0.5 else {
             return nil
@@ -117,9 +118,7 @@ public struct ScanLayer: Sendable {
     /// The scan on a plane: one grey level per pixel (nil off the scan), rows top to bottom.
     public func sample(_ plane: SlicePlane) -> [UInt8?] {
         var values = [UInt8?](repeating: nil, count: plane.pixels * plane.pixels)
-        for v in 0..<plane.pixels {
-            for u in 0..<plane.pixels { values[u + plane.pixels * v] = value(plane.world(u, v)) }
-        }
+        plane.forEachPixel(mappedBy: postToIndex) { n, i in values[n] = value(index: i) }
         return values
     }
 }
