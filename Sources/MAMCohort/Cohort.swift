@@ -75,7 +75,9 @@ public enum Cohort {
     /// `post` match, else per-structure masks.
     static func match(id: String, folder: String, files: [String], patterns: AnalysisProtocol.FilePatterns) -> CohortCase {
         func find(_ pattern: String) -> (path: String?, problem: String?) {
-            let hits = files.filter { fnmatch(pattern, $0, 0) == 0 }
+            // Alternatives separated by "|": a file matching any of them.
+            let alternatives = pattern.split(separator: "|").map(String.init)
+            let hits = files.filter { name in alternatives.contains { fnmatch($0, name, 0) == 0 } }
             if hits.count > 1 { return (nil, "several files match \(pattern): \(hits.joined(separator: ", "))") }
             return (hits.first.map { folder + "/" + $0 }, nil)
         }

@@ -302,7 +302,7 @@ final class BatchParityTests {
         try FileManager.default.copyItem(atPath: sample.pre, toPath: cohort + "/p01/seg_pre.nii.gz")
         try FileManager.default.copyItem(atPath: sample.post, toPath: cohort + "/p01/seg_post.nii.gz")
         let list = try Binary.run(["batch", cohort, "--out", folder.file("out"), "--list"])
-        #expect(list.stdout.contains("p01: MISSING: missing pre.nii* and post.nii* in \(cohort)/p01 (found: seg_post.nii.gz, seg_pre.nii.gz)"),
+        #expect(list.stdout.contains("p01: MISSING: missing pre.nii*|pre.nrrd|pre.seg.nrrd|pre.mha and post.nii*|post.nrrd|post.seg.nrrd|post.mha in \(cohort)/p01 (found: seg_post.nii.gz, seg_pre.nii.gz)"),
                 "\(list.stdout)")
     }
 }

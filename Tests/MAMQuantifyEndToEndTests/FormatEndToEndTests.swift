@@ -79,3 +79,23 @@ final class FormatEndToEndTests {
         #expect(abs(x - y) <= 0.01, "layered \(x), NIfTI \(y)")
     }
 }
+
+extension FormatEndToEndTests {
+    @Test("batch: case folders holding pre.seg.nrrd / post.seg.nrrd and pre.mha / post.mha are found by the default patterns")
+    func batchFindsOtherFormats() throws {
+        let sample = SampleCaseFiles.all[0]
+        let cohort = folder.file("cohort-formats")
+        for (id, ext) in [("p-seg", "seg.nrrd"), ("p-mha", "mha")] {
+            let converted = folder.file("convert-\(id)")
+            try FileManager.default.createDirectory(atPath: converted, withIntermediateDirectories: true)
+            _ = try ReferenceTools.run("convert_case.py", [converted, sample.pre, sample.post, "--names", "1=liver,2=tumour"])
+            try FileManager.default.createDirectory(atPath: cohort + "/" + id, withIntermediateDirectories: true)
+            for side in ["pre", "post"] {
+                try FileManager.default.copyItem(atPath: converted + "/\(side).\(ext)", toPath: cohort + "/\(id)/\(side).\(ext)")
+            }
+        }
+        let batch = try Binary.run(["batch", cohort, "--out", folder.file("cohort-formats-out"), "--no-qc"])
+        #expect(batch.status == 0, "\(batch.stdout) \(batch.stderr)")
+        #expect(batch.stdout.contains("2 cases: 2 done"))
+    }
+}
