@@ -1,5 +1,5 @@
 import Foundation
-public import MAMCore
+import MAMCore
 
 /// Reads MetaImage files (ITK's MetaIO, as SimpleITK and 3D Slicer write them): `.mha` with
 /// the data after the header (`ElementDataFile = LOCAL`), or a `.mhd` header naming a `.raw` or

@@ -1,5 +1,5 @@
 import Foundation
-public import MAMCore
+import MAMCore
 
 /// Reads NRRD files (teem's format, as 3D Slicer, ITK and pynrrd write it): `.nrrd` with the
 /// data attached, or a `.nhdr` header with its `data file`; raw, gzip or ascii encoding, either

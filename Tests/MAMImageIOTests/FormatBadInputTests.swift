@@ -30,7 +30,7 @@ struct FormatBadInputTests {
 
     static func problem(_ name: String, _ contents: Data, in folder: TemporaryFolder) -> ImageIOError.Problem? {
         let path = folder.file(name)
-        FileManager.default.createFile(atPath: path, contents: contents)
+        _ = FileManager.default.createFile(atPath: path, contents: contents)
         do {
             _ = try ImageReaders.read(path)
             return nil
