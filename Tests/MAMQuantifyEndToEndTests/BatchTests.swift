@@ -215,7 +215,7 @@ final class BatchTests {
     func listingAndManifest() throws {
         let list = try Binary.run(["batch", cohort.folder, "--out", folder.file("unused"), "--list"])
         #expect(list.status == 0)
-        #expect(list.stdout.contains("case-04: MISSING: missing post.nii* in \(cohort.folder)/case-04 (found: pre.nii.gz)"))
+        #expect(list.stdout.contains("case-04: MISSING: missing post.nii*|post.nrrd|post.seg.nrrd|post.mha in \(cohort.folder)/case-04 (found: pre.nii.gz)"))
         #expect(list.stdout.contains("case-11: pre-liver \(cohort.folder)/case-11/pre_liver.nii.gz, pre-tumour \(cohort.folder)/case-11/pre_tumour.nii.gz, post-liver"))
         #expect(list.stdout.hasSuffix("20 cases, 19 complete, 1 with missing files\n"))
         #expect(!FileManager.default.fileExists(atPath: folder.file("unused")))
