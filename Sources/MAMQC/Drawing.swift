@@ -1,24 +1,9 @@
-/// Lines, markers and text drawn into an image, in whole pixels (no anti-aliasing: the tests
+/// Rectangles, markers and text drawn into an image, in whole pixels (no anti-aliasing: the tests
 /// find each mark by its exact colour).
 extension RGBImage {
     public mutating func fillRect(x: Int, y: Int, width w: Int, height h: Int, _ colour: RGB) {
         for v in max(0, y)..<min(height, y + h) where w > 0 {
             for u in max(0, x)..<min(width, x + w) { self[u, v] = colour }
-        }
-    }
-
-    /// A straight line from (x0, y0) to (x1, y1), both ends included (Bresenham).
-    public mutating func line(_ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int, _ colour: RGB) {
-        var (x, y) = (x0, y0)
-        let dx = abs(x1 - x0), dy = -abs(y1 - y0)
-        let sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1
-        var error = dx + dy
-        while true {
-            self[x, y] = colour
-            if x == x1 && y == y1 { break }
-            let e2 = 2 * error
-            if e2 >= dy { error += dy; x += sx }
-            if e2 <= dx { error += dx; y += sy }
         }
     }
 
@@ -59,7 +44,7 @@ extension RGBImage {
 /// A 5 x 7 pixel font of the characters the pictures need: orientation letters, digits,
 /// "mm". Drawn for mam-quantify.
 enum Glyphs {
-    static let width = 5, height = 7
+    static let height = 7
     /// Glyph width plus one column of space.
     static let advance = 6
 

@@ -14,9 +14,6 @@ public struct MaskLayer: Sendable {
         postToIndex = mask.geometry.worldToIndex * preToPost.inverse
     }
 
-    /// Whether the voxel nearest to `post` is inside (false off the grid).
-    public func contains(_ post: SIMD3<Double>) -> Bool { contains(index: postToIndex.apply(post)) }
-
     /// Whether the voxel nearest to the continuous index `i` is inside (false off the grid).
     func contains(index: SIMD3<Double>) -> Bool {
         // Nearest voxel: floor(i + 0.5), which the bounds check keeps from overflowing.
@@ -84,9 +81,7 @@ public struct DistanceLayer: Sendable {
         halfVoxelMM = (spacing.x + spacing.y + spacing.z) / 6
     }
 
-    /// Positive inside the tumour; minus infinity beyond the grown grid.
-    public func signedMM(_ post: SIMD3<Double>) -> Double { signedMM(index: postToIndex.apply(post)) }
-
+    /// Positive inside the tumour at the continuous index `i`; minus infinity beyond the grown grid.
     func signedMM(index i: SIMD3<Double>) -> Double {
         let s = field.size
         guard i.x >= 0, i.y >= 0, i.z >= 0, i.x <= Double(s.x - 1), i.y <= Double(s.y - 1), i.z <= Double(s.z - 1) else {

@@ -96,8 +96,7 @@ public struct ScanLayer: Sendable {
         postToIndex = grey.geometry.worldToIndex * preToPost.inverse
     }
 
-    public func value(_ post: SIMD3<Double>) -> UInt8? { value(index: postToIndex.apply(post)) }
-
+    /// The grey level at the continuous index `i`, nil off the scan.
     func value(index i: SIMD3<Double>) -> UInt8? {
         let s = grey.size
         guard i.x >= -0.5, i.y >= -0.5, i.z >= -0.5, i.x <= Double(s.x) - 0.5, i.y <= Double(s.y) - 0.5, i.z <= Double(s.z) - 0.5 else {
