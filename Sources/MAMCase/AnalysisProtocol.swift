@@ -52,10 +52,21 @@ public struct AnalysisProtocol: Sendable, Equatable {
 
         /// The label values that select a structure in an image: those of the image's segments
         /// whose names the protocol lists for it, when any does; else the protocol's values.
-        public static func resolve(_ values: [Int], names: [String], segments: [(name: String, labelValue: Int)]) -> [Int] {
+        static func resolve(_ values: [Int], names: [String], segments: [(name: String, labelValue: Int)]) -> [Int] {
             let wanted = Set(names.map { $0.lowercased() })
             let named = segments.filter { wanted.contains($0.name.lowercased()) }.map(\.labelValue)
             return named.isEmpty ? values : Array(Set(named)).sorted()
+        }
+
+        /// The labels with each structure's values resolved against the segments of the pre and
+        /// post files (`resolve`).
+        func resolved(pre: [(name: String, labelValue: Int)], post: [(name: String, labelValue: Int)]) -> Labels {
+            var labels = self
+            labels.preLiver = Self.resolve(preLiver, names: names.preLiver, segments: pre)
+            labels.preTumour = Self.resolve(preTumour, names: names.preTumour, segments: pre)
+            labels.postLiver = Self.resolve(postLiver, names: names.postLiver, segments: post)
+            labels.postAblationZone = Self.resolve(postAblationZone, names: names.postAblationZone, segments: post)
+            return labels
         }
     }
 

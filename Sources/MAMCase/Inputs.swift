@@ -3,8 +3,6 @@ import MAMCore
 import MAMImageIO
 import MAMMargin
 
-typealias Labels = AnalysisProtocol.Labels
-
 /// A case's files, read and hashed.
 struct Inputs {
     struct File {
@@ -100,12 +98,8 @@ struct Inputs {
         case .labelMaps(let prePath, let postPath):
             let pre = image(.pre)!, post = image(.post)!
             // Label values, or the values of the segments the protocol names (.seg.nrrd).
-            var labels = proto.labels
-            let preSegments = pre.segments.map { ($0.name, $0.labelValue) }, postSegments = post.segments.map { ($0.name, $0.labelValue) }
-            labels.preLiver = Labels.resolve(labels.preLiver, names: labels.names.preLiver, segments: preSegments)
-            labels.preTumour = Labels.resolve(labels.preTumour, names: labels.names.preTumour, segments: preSegments)
-            labels.postLiver = Labels.resolve(labels.postLiver, names: labels.names.postLiver, segments: postSegments)
-            labels.postAblationZone = Labels.resolve(labels.postAblationZone, names: labels.names.postAblationZone, segments: postSegments)
+            let labels = proto.labels.resolved(pre: pre.segments.map { ($0.name, $0.labelValue) },
+                                               post: post.segments.map { ($0.name, $0.labelValue) })
             for (file, a, b) in [(prePath, labels.preLiver, labels.preTumour), (postPath, labels.postLiver, labels.postAblationZone)]
             where !Set(a).isDisjoint(with: b) {
                 throw PipelineError.input("\(file): the protocol's segment names give the liver and the lesion the same label value")

@@ -215,30 +215,30 @@ public struct NRRDReader: Sendable {
 
     func readVoxels(_ header: Header, path: String) throws(ImageIOError) -> VoxelArray {
         let count = header.size.count * header.layers, expected = count * header.datatype.bytesPerVoxel
-        let file = header.dataPath == path ? try ImageReaders.contents(path) : try ImageReaders.contents(header.dataPath)
-        let where_ = header.dataPath
+        let file = try ImageReaders.contents(header.dataPath)
+        let dataPath = header.dataPath
         return try ImageReaders.withBytes(file) { (all) throws(ImageIOError) -> VoxelArray in
             var start = header.dataOffset
             for _ in 0..<header.lineSkip {
                 guard let newline = all[start...].firstIndex(of: 0x0A) else {
-                    throw ImageIOError(path: where_, problem: .badData(reason: "fewer lines than the header's line skip"))
+                    throw ImageIOError(path: dataPath, problem: .badData(reason: "fewer lines than the header's line skip"))
                 }
                 start = newline + 1
             }
             let data = UnsafeRawBufferPointer(rebasing: all[start...])
             switch header.encoding {
             case "raw":
-                let block = try RawVoxels.rawBlock(data, skip: header.byteSkip, expected: expected, path: where_)
+                let block = try RawVoxels.rawBlock(data, skip: header.byteSkip, expected: expected, path: dataPath)
                 return RawVoxels.decode(block, header.datatype, count: count, bigEndian: header.bigEndian)
             case "gzip", "gz":
                 guard header.byteSkip >= 0 else { throw fail(path, "byte skip -1 needs raw encoding") }
-                let inflated = try RawVoxels.inflate(data, .gzip, expectedBytes: header.byteSkip + expected, path: where_)
+                let inflated = try RawVoxels.inflate(data, .gzip, expectedBytes: header.byteSkip + expected, path: dataPath)
                 return inflated.withUnsafeBytes {
                     RawVoxels.decode(UnsafeRawBufferPointer(rebasing: $0[header.byteSkip...]), header.datatype, count: count, bigEndian: header.bigEndian)
                 }
             default:  // ascii
                 let text = String(decoding: data, as: UTF8.self)
-                return try RawVoxels.decodeText(Substring(text), header.datatype, count: count, path: where_)
+                return try RawVoxels.decodeText(Substring(text), header.datatype, count: count, path: dataPath)
             }
         }
     }

@@ -140,7 +140,7 @@ enum RawVoxels {
                                                       expectedBytes, &consumed, &produced)
             }
             if result != LIBDEFLATE_SUCCESS { produced = 0 }
-            buffer.baseAddress!.update(repeating: 0, count: max(1, expectedBytes) - produced)
+            (buffer.baseAddress! + produced).update(repeating: 0, count: max(1, expectedBytes) - produced)
             initialized = max(1, expectedBytes)
         }
         switch result {

@@ -91,9 +91,11 @@ struct CaseViews: Sendable {
         func pair(_ id: String, _ planes: [SlicePlane], _ tumours: [Int]) {
             for plane in planes { jobs.append(("\(id)-\(plane.orientation.rawValue)", plane, .registration(tumours: tumours))) }
         }
-        pair("registration-liver", liverPlanes(), Array(report.tumours.indices))
+        // The liver's box is found once (a pass over the whole post liver mask).
+        let liver = liverPlanes()
+        pair("registration-liver", liver, Array(report.tumours.indices))
         if preScan != nil {
-            for plane in liverPlanes() {
+            for plane in liver {
                 for before in [false, true] {
                     jobs.append(("registration-prescan-\(plane.orientation.rawValue)-\(before ? "before" : "after")", plane, .preScan(before: before)))
                 }

@@ -80,9 +80,12 @@ public enum CohortPage {
         var s = plot.axes(title: "Minimal ablation margin per tumour, sorted", xLabel: "tumours, smallest margin first",
                           yLabel: "MAM (mm)", numericX: false)
         let width = (plot.px(1) - plot.px(0)) * 0.8
+        // Each protocol's colours once (a cohort has one protocol, or a few).
+        var coloursByProtocol: [String: CategoryColours] = [:]
         for (n, (r, t, mam)) in measured.enumerated() {
             let p = r.analysisProtocol
-            let colours = CategoryColours(names: p.categories, cutoffsMM: p.categoryCutoffsMM, targetMM: p.targetMarginMM)
+            let colours = coloursByProtocol[p.sha256] ?? CategoryColours(names: p.categories, cutoffsMM: p.categoryCutoffsMM, targetMM: p.targetMarginMM)
+            coloursByProtocol[p.sha256] = colours
             let rgb = colours.entries[(t.category?.index ?? 1) - 1].rgb
             let x = plot.px(Double(n) + 0.5)
             let (top, bottom) = (plot.py(max(mam, 0)), plot.py(min(mam, 0)))

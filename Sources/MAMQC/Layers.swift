@@ -26,9 +26,7 @@ public struct MaskLayer: Sendable {
     /// The layer on a plane: one flag per pixel, rows top to bottom.
     public func sample(_ plane: SlicePlane) -> [Bool] {
         var flags = [Bool](repeating: false, count: plane.pixels * plane.pixels)
-        // Only where the mask's grid can be (a tumour's crop covers few of the pixels).
-        guard let (columns, rows) = plane.footprint(of: mask.size, indexToPost: postToIndex.inverse) else { return flags }
-        plane.forEachPixel(mappedBy: postToIndex, columns: columns, rows: rows) { n, i in flags[n] = contains(index: i) }
+        plane.forEachPixel(mappedBy: postToIndex) { n, i in flags[n] = contains(index: i) }
         return flags
     }
 

@@ -76,35 +76,15 @@ public struct SlicePlane: Sendable, Equatable {
     /// For each pixel, `body(n, i)` with `n` the pixel's number (rows top to bottom) and `i` its
     /// centre mapped by `affine` (a world-to-index map, say): the first pixel of each row mapped
     /// once, then stepped by the column step, which an affine map keeps constant.
-    /// Only the pixels of `columns` and `rows` when given.
-    func forEachPixel(mappedBy affine: Affine3D, columns: Range<Int>? = nil, rows: Range<Int>? = nil,
-                      _ body: (Int, SIMD3<Double>) -> Void) {
+    func forEachPixel(mappedBy affine: Affine3D, _ body: (Int, SIMD3<Double>) -> Void) {
         let step = affine.linear * (right * pixelMM)
-        let columns = columns ?? 0..<pixels
-        for v in rows ?? 0..<pixels {
-            var i = affine.apply(world(columns.lowerBound, v))
-            for u in columns {
+        for v in 0..<pixels {
+            var i = affine.apply(world(0, v))
+            for u in 0..<pixels {
                 body(u + pixels * v, i)
                 i += step
             }
         }
-    }
-
-    /// The pixels (columns, rows) that a grid's box (`indexToPost` mapping its voxel indices to
-    /// the post world) can reach on this plane; nil when the box does not cross the plane.
-    func footprint(of size: GridSize, indexToPost: Affine3D) -> (columns: Range<Int>, rows: Range<Int>)? {
-        var corners: [(column: Double, row: Double, offPlaneMM: Double)] = []
-        for x in [-0.5, Double(size.x) - 0.5] {
-            for y in [-0.5, Double(size.y) - 0.5] {
-                for z in [-0.5, Double(size.z) - 0.5] { corners.append(pixel(of: indexToPost.apply(SIMD3(x, y, z)))) }
-            }
-        }
-        guard corners.contains(where: { $0.offPlaneMM <= 0 }), corners.contains(where: { $0.offPlaneMM >= 0 }) else { return nil }
-        func range(_ values: [Double]) -> Range<Int> {
-            let low = max(0, Int((values.min()! - 1).rounded(.down))), high = min(pixels, Int((values.max()! + 2).rounded(.up)))
-            return low < high ? low..<high : 0..<0
-        }
-        return (range(corners.map(\.column)), range(corners.map(\.row)))
     }
 
     /// What pages record of the plane, so that a reader (or a test) can map a world point to
