@@ -38,6 +38,15 @@ let package = Package(
             name: "_CPNG",
             providers: [.apt(["libpng-dev"])]
         ),
+        // DCMTK (libdcmtk-dev), for DICOM-SEG and RTSTRUCT: a C++ target whose header is plain C
+        // (load a file, element values as text, sequence items, decompressed pixel data).
+        .target(
+            name: "_CDICOM",
+            linkerSettings: [
+                .linkedLibrary("dcmjpls"), .linkedLibrary("dcmjpeg"), .linkedLibrary("dcmdata"),
+                .linkedLibrary("oflog"), .linkedLibrary("ofstd"),
+            ]
+        ),
         // OpenSSL's libcrypto, for the SHA-256 digests of inputs and protocols in reports.
         .systemLibrary(
             name: "_COpenSSL",
@@ -50,9 +59,9 @@ let package = Package(
 
         // Foundations: volumes, world geometry, affines, resampling, parallel helpers.
         .target(name: "MAMCore"),
-        // Stage 1, reading: a format-neutral label image and its readers (NIfTI), the NIfTI
-        // writer, ITK .tfm transform files.
-        .target(name: "MAMImageIO", dependencies: ["MAMCore", "_CNIfTI", "_CDeflate"]),
+        // Stage 1, reading: a format-neutral label image and its readers (NIfTI, NRRD, MetaImage,
+        // DICOM-SEG, RTSTRUCT), the NIfTI writer, ITK .tfm transform files.
+        .target(name: "MAMImageIO", dependencies: ["MAMCore", "_CNIfTI", "_CDeflate", "_CDICOM"]),
         // The only GSL client: minimisers, Cholesky solves and distribution quantiles.
         .target(name: "MAMNumerics", dependencies: ["_CGSL"]),
         // Percentiles, intraclass correlation, Bland-Altman, Cohen's kappa.

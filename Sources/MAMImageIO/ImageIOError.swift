@@ -22,6 +22,12 @@ public struct ImageIOError: Error, Sendable, Equatable, CustomStringConvertible 
         case missingDataFile(String)
         /// A detached header's data file cannot be read (a folder, a device, no permission).
         case unusableDataFile(String, reason: String)
+        /// DCMTK could not parse the file as DICOM.
+        case notDICOM(reason: String)
+        /// A DICOM object other than a segmentation (a CT image, a dose...).
+        case notASegmentation(modality: String, sopClass: String)
+        /// An RTSTRUCT's CT series (whose grid its contours are rasterised on) is not found.
+        case missingReferencedSeries(uid: String, folder: String)
         /// The voxel data are not what the header says (beyond truncation).
         case badData(reason: String)
         case unsupportedDatatype(code: Int)
@@ -69,7 +75,8 @@ extension ImageIOError.Problem {
         case .unreadable(let reason):
             return "cannot be read (\(reason))"
         case .unsupportedFileName:
-            return "not an image mam-quantify reads (NIfTI .nii, .nii.gz; NRRD .nrrd, .nhdr; MetaImage .mha, .mhd)"
+            return "not an image mam-quantify reads (NIfTI .nii, .nii.gz; NRRD .nrrd, .nhdr; MetaImage .mha, .mhd; "
+                + "DICOM-SEG or RTSTRUCT .dcm)"
         case .notNIfTI:
             return "not a NIfTI file (no NIfTI-1 or NIfTI-2 header)"
         case .corruptCompression(let reason):
@@ -82,6 +89,12 @@ extension ImageIOError.Problem {
             return "its data file \(path) is missing"
         case .unusableDataFile(let path, let reason):
             return "its data file \(path) \(reason)"
+        case .notDICOM(let reason):
+            return "not a readable DICOM file (DCMTK: \(reason))"
+        case .notASegmentation(let modality, let sopClass):
+            return "a DICOM \(modality) object (SOP class \(sopClass)), not a segmentation; DICOM-SEG and RTSTRUCT are read"
+        case .missingReferencedSeries(let uid, let folder):
+            return "the CT series its contours are drawn on (\(uid)) is not in \(folder) or its subfolders"
         case .badData(let reason):
             return "bad voxel data: \(reason)"
         case .unsupportedDatatype(let code):

@@ -37,14 +37,18 @@ extension MetaImageReader: ImageReader {
     public func geometry(_ path: String) throws(ImageIOError) -> ImageGeometry { try readHeader(path).geometry }
 }
 
+extension DICOMReader: ImageReader {
+    public func reads(_ path: String) -> Bool { path.lowercased().hasSuffix(".dcm") }
+}
+
 /// The readers mam-quantify knows, and the one place that picks a reader for a file: every
 /// stage after reading sees only `LabelImage`s.
 public enum ImageReaders {
     /// In the order they are asked.
-    public static let all: [any ImageReader] = [NIfTIReader(), NRRDReader(), MetaImageReader()]
+    public static let all: [any ImageReader] = [NIfTIReader(), NRRDReader(), MetaImageReader(), DICOMReader()]
 
     /// Reads `path` with the reader its first bytes call for (NRRD's magic, a MetaImage header,
-    /// a NIfTI header or gzip data), else the one its name calls for; neither: refused
+    /// a NIfTI header or gzip data, DICOM's preamble), else the one its name calls for; neither: refused
     /// (`.unsupportedFileName`).
     public static func read(_ path: String) throws(ImageIOError) -> LabelImage {
         try reader(for: path).read(path)
@@ -63,6 +67,7 @@ public enum ImageReaders {
             case .nifti1, .nifti2: return all[0]
             case .nrrd: return all[1]
             case .metaImage: return all[2]
+            case .dicomSeg, .rtStruct: return all[3]
             }
         }
         guard let reader = all.first(where: { $0.reads(path) }) else {
@@ -73,8 +78,10 @@ public enum ImageReaders {
 
     /// The format the first bytes of `path` show, if they show one: `NRRD000` (NRRD), a
     /// MetaImage key at the start, gzip's magic or a NIfTI header size (348 or 540, either byte
-    /// order) for NIfTI.
+    /// order) for NIfTI, `DICM` after a 128-byte preamble for DICOM (SEG or RTSTRUCT: the
+    /// reader tells them apart).
     static func sniff(_ path: String) -> ImageFormat? {
+        if DICOMFile.hasPreamble(path) { return .dicomSeg }
         guard let handle = FileHandle(forReadingAtPath: path), let head = try? handle.read(upToCount: 16) else { return nil }
         try? handle.close()
         let bytes = [UInt8](head)

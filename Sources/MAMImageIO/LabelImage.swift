@@ -12,6 +12,10 @@ public enum GeometrySource: String, Sendable, Codable, CaseIterable {
     case spaceDirections = "space-directions"
     /// MetaImage: `TransformMatrix`, `ElementSpacing` and `Offset` (LPS, turned into RAS).
     case transformMatrix = "transform-matrix"
+    /// DICOM-SEG: the frames' plane orientation, pixel spacing and positions (LPS, into RAS).
+    case framePositions = "frame-positions"
+    /// RTSTRUCT: the grid of the CT series the contours are drawn on (its slices' positions).
+    case referencedSeries = "referenced-series"
 }
 
 /// The file formats images are read from (`ImageReaders` picks the reader).
@@ -20,6 +24,8 @@ public enum ImageFormat: String, Sendable, Codable {
     case nifti2 = "NIfTI-2"
     case nrrd = "NRRD"
     case metaImage = "MetaImage"
+    case dicomSeg = "DICOM-SEG"
+    case rtStruct = "RTSTRUCT"
 }
 
 /// The datatypes mam-quantify reads and writes, with their NIfTI codes.
