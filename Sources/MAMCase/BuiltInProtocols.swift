@@ -97,8 +97,8 @@ extension AnalysisProtocol {
           qc_window_width_hu: 200
 
         files:                          # a case's files in its folder (batch mode; * and ? match any text / character, | separates alternatives)
-          pre: "pre.nii*|pre.nrrd|pre.seg.nrrd|pre.mha"     # pre-ablation label map (liver and tumour) ...
-          post: "post.nii*|post.nrrd|post.seg.nrrd|post.mha" # ... and post-ablation label map (liver and ablation zone)
+          pre: "pre.nii*|pre.nrrd|pre.seg.nrrd|pre.mha|pre.dcm"     # pre-ablation label map (liver and tumour) ...
+          post: "post.nii*|post.nrrd|post.seg.nrrd|post.mha|post.dcm" # ... and post-ablation label map (liver and ablation zone)
           pre_liver: "pre_liver.nii*"   # or one mask per structure
           pre_tumour: "pre_tumour.nii*"
           post_liver: "post_liver.nii*"
@@ -174,8 +174,8 @@ extension AnalysisProtocol {
           qc_window_width_hu: 200
 
         files:                          # a case's files in its folder (batch mode; * and ? match any text / character, | separates alternatives)
-          pre: "pre.nii*|pre.nrrd|pre.seg.nrrd|pre.mha"     # pre-ablation label map (liver and tumour) ...
-          post: "post.nii*|post.nrrd|post.seg.nrrd|post.mha" # ... and post-ablation label map (liver and ablation zone)
+          pre: "pre.nii*|pre.nrrd|pre.seg.nrrd|pre.mha|pre.dcm"     # pre-ablation label map (liver and tumour) ...
+          post: "post.nii*|post.nrrd|post.seg.nrrd|post.mha|post.dcm" # ... and post-ablation label map (liver and ablation zone)
           pre_liver: "pre_liver.nii*"   # or one mask per structure
           pre_tumour: "pre_tumour.nii*"
           post_liver: "post_liver.nii*"

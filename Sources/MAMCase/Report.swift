@@ -8,7 +8,7 @@ import MAMImageIO
 /// on purpose: the report is a versioned format that must not change when a library type does.
 public struct CaseReport: Codable, Sendable, Equatable {
     /// Changes when a key is added (minor) or changed or removed (major).
-    public static let currentSchemaVersion = "1.3.0"
+    public static let currentSchemaVersion = "1.4.0"
 
     public var schemaVersion: String
     public var tool: Tool

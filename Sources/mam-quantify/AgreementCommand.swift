@@ -28,7 +28,7 @@ struct AgreementCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("First segmentation (NIfTI, NRRD or MetaImage).", valueName: "a"))
+    @Argument(help: ArgumentHelp("First segmentation (NIfTI, NRRD, MetaImage, DICOM-SEG or RTSTRUCT).", valueName: "a"))
     var a: String
 
     @Argument(help: ArgumentHelp("Second segmentation.", valueName: "b"))

@@ -40,7 +40,7 @@ struct Analyse: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("Pre-ablation label map (NIfTI, NRRD or .seg.nrrd, MetaImage): liver and tumour.", valueName: "pre"))
+    @Argument(help: ArgumentHelp("Pre-ablation label map (NIfTI, NRRD or .seg.nrrd, MetaImage, DICOM-SEG or RTSTRUCT): liver and tumour.", valueName: "pre"))
     var pre: String?
 
     @Argument(help: ArgumentHelp("Post-ablation label map: liver and ablation zone.", valueName: "post"))

@@ -52,7 +52,7 @@ struct Describe: ParsableCommand {
         discussion: "Exit status: 0 done; 64 bad usage; 65 a file is missing, unreadable or not a valid image."
     )
 
-    @Argument(help: "Image files: NIfTI (.nii, .nii.gz), NRRD (.nrrd, .seg.nrrd, .nhdr), MetaImage (.mha, .mhd).")
+    @Argument(help: "Image files: NIfTI (.nii, .nii.gz), NRRD (.nrrd, .seg.nrrd, .nhdr), MetaImage (.mha, .mhd), DICOM-SEG or RTSTRUCT (.dcm; an RTSTRUCT's CT series beside it).")
     var files: [String]
 
     func run() throws {

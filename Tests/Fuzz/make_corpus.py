@@ -2,12 +2,18 @@
 reads every input as a case's file is read, so the reader is picked by content): small valid
 files of every kind the readers take (NIfTI-1 and NIfTI-2, both byte orders, plain and gzip,
 sform / qform / pixdim geometry, integer and float datatypes, scaling; NRRD raw, gzip and ascii
-with a Slicer segment; MetaImage raw and zlib). The protocol target's seeds are the built-in
-protocols (scripts/fuzz adds Protocols/ as a seed folder)."""
+with a Slicer segment; MetaImage raw and zlib; a binary and a fractional DICOM-SEG and an
+RTSTRUCT, written by pydicom with the elements the readers use). The protocol target's seeds are
+the built-in protocols (scripts/fuzz adds Protocols/ as a seed folder). Run with .venv's python
+(pydicom)."""
 import gzip
+import io
 import os
 import struct
 import zlib
+
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "Corpus", "nifti")
 
@@ -87,6 +93,60 @@ seeds["nrrd-gzip-segments.seg.nrrd"] = nrrd("gzip", labels(24), "Segment0_Name:=
 seeds["nrrd-ascii.nrrd"] = nrrd("ascii", labels(24))
 seeds["metaimage-raw.mha"] = mha(False, labels(24))
 seeds["metaimage-zlib.mha"] = mha(True, labels(24))
+
+
+def dicom(sop_class, fill):
+    """A small Part 10 file: the SOP class, what `fill` adds, explicit VR little endian."""
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID, ds.file_meta.MediaStorageSOPInstanceUID = sop_class, "1.2.3.4"
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPClassUID, ds.SOPInstanceUID = sop_class, "1.2.3.4"
+    fill(ds)
+    out = io.BytesIO()
+    ds.save_as(out, enforce_file_format=True)
+    return out.getvalue()
+
+
+def item(**elements):
+    result = Dataset()
+    for key, value in elements.items():
+        setattr(result, key, value)
+    return result
+
+
+def segmentation(fractional):
+    def fill(ds):
+        ds.Modality, ds.Rows, ds.Columns, ds.NumberOfFrames = "SEG", 3, 4, 3
+        ds.SegmentationType = "FRACTIONAL" if fractional else "BINARY"
+        ds.BitsAllocated = 8 if fractional else 1
+        if fractional:
+            ds.MaximumFractionalValue = 255
+        ds.SegmentSequence = [item(SegmentNumber=1, SegmentLabel="liver"), item(SegmentNumber=2, SegmentLabel="tumour")]
+        ds.SharedFunctionalGroupsSequence = [item(
+            PlaneOrientationSequence=[item(ImageOrientationPatient=[1, 0, 0, 0, 0.9950042, -0.0998334])],
+            PixelMeasuresSequence=[item(PixelSpacing=[0.9, 0.8], SpacingBetweenSlices=2.5)])]
+        ds.PerFrameFunctionalGroupsSequence = [item(
+            PlanePositionSequence=[item(ImagePositionPatient=[10, -20 + 0.2495835 * z, 5 + 2.4875104 * z])],
+            SegmentIdentificationSequence=[item(ReferencedSegmentNumber=s)]) for z, s in [(0, 1), (1, 1), (1, 2)]]
+        values = labels(36)
+        ds.PixelData = bytes(v * 127 for v in values) if fractional else \
+            bytes(sum((values[8 * b + i] & 1) << i for i in range(8) if 8 * b + i < 36) for b in range(5)) + b"\0"
+    return dicom("1.2.840.10008.5.1.4.1.1.66.4", fill)
+
+
+def rtstruct(ds):
+    ds.Modality = "RTSTRUCT"
+    ds.StructureSetROISequence = [item(ROINumber=1, ROIName="liver"), item(ROINumber=2, ROIName="tumour")]
+    ds.ROIContourSequence = [item(ReferencedROINumber=n, ContourSequence=[item(
+        ContourGeometricType="CLOSED_PLANAR", ContourData=[0, 0, 5, 3 * n, 0, 5, 3 * n, 2 * n, 5, 0, 2 * n, 5])]) for n in (1, 2)]
+    ds.ReferencedFrameOfReferenceSequence = [item(RTReferencedStudySequence=[item(
+        RTReferencedSeriesSequence=[item(SeriesInstanceUID="1.2.3.5")])])]
+
+
+seeds["dicom-seg-binary.dcm"] = segmentation(False)
+seeds["dicom-seg-fractional.dcm"] = segmentation(True)
+seeds["dicom-rtstruct.dcm"] = dicom("1.2.840.10008.5.1.4.1.1.481.3", rtstruct)
 os.makedirs(HERE, exist_ok=True)
 for name, data in seeds.items():
     with open(os.path.join(HERE, name), "wb") as f:

@@ -31,13 +31,13 @@ struct DICOMCrossCheckTests {
         try JSONDecoder().decode(Written.self, from: ReferenceTools.run("dicom_write.py", [folder.path]))
     }
 
-    @Test("RAS-, LPS-, obliquely-oriented and z-reversed 0.7 x 0.8 x 2.5 mm grids; binary and fractional SEG; overlapping segments; a structure with a hole")
+    @Test("RAS-, LPS-, obliquely-oriented and z-reversed 0.7 x 0.8 x 2.5 mm grids; binary and fractional SEG, RLE and JPEG-LS; overlapping segments; a structure with a hole")
     func crossCheck() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let written = try Self.written(folder)
-        // 4 grids x (highdicom binary, highdicom fractional, dcmqi, rt-utils).
-        #expect(written.files.count == 16)
+        // 4 grids x (highdicom binary, highdicom fractional, dcmqi, rt-utils); RLE and JPEG-LS on one.
+        #expect(written.files.count == 18)
         for file in written.files {
             let image = try ImageReaders.read(file.path)
             #expect(image.format.rawValue == file.format, "\(file.path)")

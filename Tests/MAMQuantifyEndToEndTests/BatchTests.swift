@@ -215,7 +215,7 @@ final class BatchTests {
     func listingAndManifest() throws {
         let list = try Binary.run(["batch", cohort.folder, "--out", folder.file("unused"), "--list"])
         #expect(list.status == 0)
-        #expect(list.stdout.contains("case-04: MISSING: missing post.nii*|post.nrrd|post.seg.nrrd|post.mha in \(cohort.folder)/case-04 (found: pre.nii.gz)"))
+        #expect(list.stdout.contains("case-04: MISSING: missing post.nii*|post.nrrd|post.seg.nrrd|post.mha|post.dcm in \(cohort.folder)/case-04 (found: pre.nii.gz)"))
         #expect(list.stdout.contains("case-11: pre-liver \(cohort.folder)/case-11/pre_liver.nii.gz, pre-tumour \(cohort.folder)/case-11/pre_tumour.nii.gz, post-liver"))
         #expect(list.stdout.hasSuffix("20 cases, 19 complete, 1 with missing files\n"))
         #expect(!FileManager.default.fileExists(atPath: folder.file("unused")))
@@ -302,7 +302,7 @@ final class BatchParityTests {
         try FileManager.default.copyItem(atPath: sample.pre, toPath: cohort + "/p01/seg_pre.nii.gz")
         try FileManager.default.copyItem(atPath: sample.post, toPath: cohort + "/p01/seg_post.nii.gz")
         let list = try Binary.run(["batch", cohort, "--out", folder.file("out"), "--list"])
-        #expect(list.stdout.contains("p01: MISSING: missing pre.nii*|pre.nrrd|pre.seg.nrrd|pre.mha and post.nii*|post.nrrd|post.seg.nrrd|post.mha in \(cohort)/p01 (found: seg_post.nii.gz, seg_pre.nii.gz)"),
+        #expect(list.stdout.contains("p01: MISSING: missing pre.nii*|pre.nrrd|pre.seg.nrrd|pre.mha|pre.dcm and post.nii*|post.nrrd|post.seg.nrrd|post.mha|post.dcm in \(cohort)/p01 (found: seg_post.nii.gz, seg_pre.nii.gz)"),
                 "\(list.stdout)")
     }
 }

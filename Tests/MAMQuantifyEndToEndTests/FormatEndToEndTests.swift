@@ -1,4 +1,5 @@
 import Foundation
+import MAMImageIO
 import MAMTestSupport
 import Testing
 
@@ -81,7 +82,39 @@ final class FormatEndToEndTests {
 }
 
 extension FormatEndToEndTests {
-    @Test("batch: case folders holding pre.seg.nrrd / post.seg.nrrd and pre.mha / post.mha are found by the default patterns")
+    /// The RTSTRUCT tolerance (Docs/inputs.md): a quarter of the largest in-plane voxel size.
+    /// rt-utils traces contours through the centres of the boundary voxels, and a centre on a
+    /// contour is inside on one side of a row only, so each structure loses about half its
+    /// boundary voxels on one side; the tumour and the zone lose alike and the MAM moves little.
+    static func rtstructTolerance(_ sample: SampleCaseFiles) throws -> Double {
+        let spacing = try ImageReaders.geometry(sample.pre).spacing
+        return 0.25 * max(spacing.x, spacing.y)
+    }
+
+    @Test("each sample case as DICOM-SEG (highdicom, dcmqi) gives the NIfTI case's MAMs within 0.01 mm; as RTSTRUCT (rt-utils) within a quarter voxel",
+          arguments: SampleCaseFiles.all)
+    func dicomMargins(_ sample: SampleCaseFiles) throws {
+        let converted = folder.file("dicom-\(sample.name)")
+        try FileManager.default.createDirectory(atPath: converted, withIntermediateDirectories: true)
+        _ = try ReferenceTools.run("convert_case_dicom.py", [converted, sample.pre, sample.post, "--names", "1=liver,2=Tumor"])
+        let reference = try run(sample.pre, sample.post, folder.file("\(sample.name)-nii"))
+        for (kind, format) in [("seg", "DICOM-SEG"), ("dcmqi", "DICOM-SEG"), ("rtstruct", "RTSTRUCT")] {
+            let report = try run(converted + "/pre.\(kind).dcm", converted + "/post.\(kind).dcm", folder.file("\(sample.name)-\(kind)"))
+            #expect(report.inputs.compactMap(\.format) == [format, format])
+            #expect(report.tumours.count == reference.tumours.count)
+            let tolerance = kind == "rtstruct" ? try Self.rtstructTolerance(sample) : 0.01
+            for (a, b) in zip(report.tumours, reference.tumours) {
+                let (x, y) = (try #require(a.minimalMarginMM), try #require(b.minimalMarginMM))
+                #expect(abs(x - y) <= tolerance, "\(sample.name) \(kind): MAM \(x) vs \(y) from NIfTI")
+            }
+        }
+        let validation = try Schema.validate(["seg", "dcmqi", "rtstruct"].map { folder.file("\(sample.name)-\($0)") + "/report.json" })
+        #expect(validation.hasPrefix("valid: 3 report(s)"), "\(validation)")
+        let described = try Binary.run(["describe", converted + "/pre.rtstruct.dcm"])
+        #expect(described.stdout.contains("format      RTSTRUCT") && described.stdout.contains("segment \"Tumor\""), "\(described.stdout)")
+    }
+
+    @Test("batch: case folders holding pre.seg.nrrd / post.seg.nrrd, pre.mha / post.mha and pre.dcm / post.dcm (SEG; RTSTRUCT with its CT in a subfolder) are found by the default patterns")
     func batchFindsOtherFormats() throws {
         let sample = SampleCaseFiles.all[0]
         let cohort = folder.file("cohort-formats")
@@ -94,8 +127,20 @@ extension FormatEndToEndTests {
                 try FileManager.default.copyItem(atPath: converted + "/\(side).\(ext)", toPath: cohort + "/\(id)/\(side).\(ext)")
             }
         }
+        // DICOM: pre.dcm / post.dcm, a SEG (highdicom) and an RTSTRUCT (rt-utils) whose CT series
+        // lie in subfolders of the case folder.
+        let dicom = folder.file("convert-dicom")
+        try FileManager.default.createDirectory(atPath: dicom, withIntermediateDirectories: true)
+        _ = try ReferenceTools.run("convert_case_dicom.py", [dicom, sample.pre, sample.post, "--names", "1=liver,2=tumour"])
+        for (id, kind) in [("p-seg-dcm", "seg"), ("p-rtstruct", "rtstruct")] {
+            try FileManager.default.createDirectory(atPath: cohort + "/" + id, withIntermediateDirectories: true)
+            for side in ["pre", "post"] {
+                try FileManager.default.copyItem(atPath: dicom + "/\(side).\(kind).dcm", toPath: cohort + "/\(id)/\(side).dcm")
+                try FileManager.default.copyItem(atPath: dicom + "/\(side)_ct", toPath: cohort + "/\(id)/\(side)_ct")
+            }
+        }
         let batch = try Binary.run(["batch", cohort, "--out", folder.file("cohort-formats-out"), "--no-qc"])
         #expect(batch.status == 0, "\(batch.stdout) \(batch.stderr)")
-        #expect(batch.stdout.contains("2 cases: 2 done"))
+        #expect(batch.stdout.contains("4 cases: 4 done"), "\(batch.stdout)")
     }
 }

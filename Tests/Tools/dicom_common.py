@@ -95,7 +95,7 @@ def smallest_wins(masks):
     return labels
 
 
-def seg_highdicom(path, ct_datasets, masks_xyz, names, fractional=False):
+def seg_highdicom(path, ct_datasets, masks_xyz, names, fractional=False, transfer_syntax=ExplicitVRLittleEndian):
     """A DICOM-SEG by highdicom over the CT datasets (a grid in reading order); frames without
     any segment are omitted (highdicom's default)."""
     frames = np.stack([m.transpose(2, 1, 0) for m in masks_xyz], axis=-1)  # (z, rows, columns, segments)
@@ -107,7 +107,7 @@ def seg_highdicom(path, ct_datasets, masks_xyz, names, fractional=False):
         segmentation_type=hd.seg.SegmentationTypeValues.FRACTIONAL if fractional else hd.seg.SegmentationTypeValues.BINARY,
         segment_descriptions=descriptions, series_instance_uid=hd.UID(), series_number=300, sop_instance_uid=hd.UID(),
         instance_number=1, manufacturer="mam-quantify tests", manufacturer_model_name="highdicom", software_versions="0.28",
-        device_serial_number="1", max_fractional_value=255 if fractional else None)
+        device_serial_number="1", max_fractional_value=255 if fractional else None, transfer_syntax_uid=transfer_syntax)
     seg.save_as(path)
 
 

@@ -5,7 +5,8 @@ them (the DICOM-SEG and RTSTRUCT cross-checks), and damaged files for the bad-in
 
 For each grid (RAS-, LPS- and obliquely-oriented, 0.7 x 0.8 x 2.5 mm, and one whose stored z
 axis runs against DICOM's slice order) a CT series is written by pydicom, and over it: a binary
-DICOM-SEG by highdicom, a fractional one by highdicom, one by dcmqi's itkimage2segimage, and an
+DICOM-SEG by highdicom, a fractional one by highdicom (on the RAS grid also fractional
+ones compressed by RLE and by JPEG-LS: highdicom compresses no binary SEG), one by dcmqi's itkimage2segimage, and an
 RTSTRUCT by rt-utils. Structures: a liver ellipsoid with a tumour and an ablation zone drawn
 over it (overlapping segments) and a ring (a structure with a hole).
 
@@ -26,6 +27,7 @@ import sys
 import numpy as np
 import pydicom
 import pydicom.encaps
+from pydicom.uid import JPEGLSLossless, RLELossless
 
 sys.path.insert(0, os.path.dirname(__file__))
 import dicom_common as dc  # noqa: E402
@@ -101,6 +103,13 @@ for grid, direction in grids.items():
     path = os.path.join(folder, "highdicom-fractional.dcm")
     dc.seg_highdicom(path, datasets, masks, NAMES, fractional=True)
     entry(path, "highdicom (fractional)", "DICOM-SEG", seg_corners, seg_slices, seg_values, True)
+    if grid == "ras":  # compressed pixel data, decoded by DCMTK's RLE and JPEG-LS codecs
+        path = os.path.join(folder, "highdicom-rle.dcm")
+        dc.seg_highdicom(path, datasets, masks, NAMES, fractional=True, transfer_syntax=RLELossless)
+        entry(path, "highdicom (fractional, RLE)", "DICOM-SEG", seg_corners, seg_slices, seg_values, True)
+        path = os.path.join(folder, "highdicom-jpegls.dcm")
+        dc.seg_highdicom(path, datasets, masks, NAMES, fractional=True, transfer_syntax=JPEGLSLossless)
+        entry(path, "highdicom (fractional, JPEG-LS)", "DICOM-SEG", seg_corners, seg_slices, seg_values, True)
     path = os.path.join(folder, "dcmqi.dcm")
     work = os.path.join(folder, "dcmqi-work")
     os.makedirs(work, exist_ok=True)
