@@ -92,6 +92,9 @@ let package = Package(
         // Stage 6, many cases: cohort discovery, the batch runner, the cohort tables and page,
         // the agreement study.
         .target(name: "MAMCohort", dependencies: ["MAMImageIO", "MAMStatistics", "MAMCase", "MAMQC"]),
+        // Outcomes: the follow-up joined to a cohort's results, the trial's analysis of local
+        // tumour progression (rates, survival, regression, ROC), outcomes.json, tables and plots.
+        .target(name: "MAMOutcomes", dependencies: ["MAMCore", "MAMImageIO", "MAMStatistics", "MAMCase", "MAMQC", "MAMCohort"]),
 
         // MARK: Phantoms with known answers (tests, benchmarks, SampleCases/)
 
@@ -103,7 +106,7 @@ let package = Package(
         .executableTarget(
             name: "mam-quantify",
             dependencies: [
-                "MAMImageIO", "MAMCase", "MAMQC", "MAMCohort",
+                "MAMImageIO", "MAMCase", "MAMQC", "MAMCohort", "MAMOutcomes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

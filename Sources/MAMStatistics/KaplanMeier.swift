@@ -65,9 +65,10 @@ public struct KaplanMeier: Sendable {
                 s *= 1 - d / n
                 if row.atRisk > row.events { sum += d / (n * (n - d)) }
             }
-            // exp(-exp(log(-log S) -+ z sqrt(V) / log S)); S = 1 or 0 has no interval (1, as lifelines).
+            // exp(-exp(log(-log S) -+ z sqrt(V) / log S)); at S = 1 the interval is (1, 1), at
+            // S = 0 it is (0, 0), as lifelines has them.
             let v = s > 0 ? Foundation.log(s) : -Double.infinity
-            var lower = 1.0, upper = 1.0
+            var lower = s > 0 ? 1.0 : 0, upper = s > 0 ? 1.0 : 0
             if v < 0, v.isFinite {
                 lower = exp(-exp(Foundation.log(-v) - z * sum.squareRoot() / v))
                 upper = exp(-exp(Foundation.log(-v) + z * sum.squareRoot() / v))

@@ -26,7 +26,7 @@ struct MAMQuantify: ParsableCommand {
             `mam-quantify help analyse` explains the options and the exit codes.
             """,
         version: toolVersion,
-        subcommands: [Analyse.self, BatchCommand.self, Merge.self, ReviewCommand.self, AgreementCommand.self, AgreementCohortCommand.self, Describe.self, Protocols.self],
+        subcommands: [Analyse.self, BatchCommand.self, Merge.self, ReviewCommand.self, OutcomesCommand.self, AgreementCommand.self, AgreementCohortCommand.self, Describe.self, Protocols.self],
         defaultSubcommand: Analyse.self
     )
 }
