@@ -129,9 +129,22 @@ public enum CohortSummary {
         try AtomicFile.write(errorLines, to: outFolder + "/" + errorLinesName)
         let page = CohortPage.html(reports: results.reports,
                                    failures: results.errors.map { .init(caseId: $0.caseId, stage: $0.stage, reason: $0.reason) },
-                                   verdicts: reviews.mapValues { .init(review: $0.review, comment: $0.comment) })
+                                   verdicts: reviews.mapValues { .init(review: $0.review, comment: $0.comment) },
+                                   outcomes: outcomeFiles(outFolder))
         try AtomicFile.write(Data(page.utf8), to: outFolder + "/" + CohortPage.fileName)
         return results
+    }
+
+    /// The folder of `mam-quantify outcomes`'s default output in the results.
+    public static let outcomesFolder = "outcomes"
+
+    /// The outcome analysis's files in `outFolder/outcomes/` (sorted), when it holds one
+    /// (outcomes.json); none otherwise.
+    static func outcomeFiles(_ outFolder: String) -> [String] {
+        let folder = outFolder + "/" + outcomesFolder
+        guard FileManager.default.fileExists(atPath: folder + "/outcomes.json"),
+              let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
+        return names.filter { $0.hasSuffix(".json") || $0.hasSuffix(".csv") || $0.hasSuffix(".svg") }.sorted()
     }
 
     static func number(_ x: Double?) -> String { x.map { "\($0)" } ?? "" }

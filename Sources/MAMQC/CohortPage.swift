@@ -28,8 +28,10 @@ public enum CohortPage {
     }
 
     /// The page for `reports` (case folder name and report, ordered by case id), `failures`,
-    /// and the verdicts merged so far by case id.
-    public static func html(reports: [(caseId: String, report: CaseReport)], failures: [Failure], verdicts: [String: Verdict]) -> String {
+    /// and the verdicts merged so far by case id; with `outcomes`, the files of an outcome
+    /// analysis (`mam-quantify outcomes`) in the results' `outcomes/` folder, shown in a section.
+    public static func html(reports: [(caseId: String, report: CaseReport)], failures: [Failure], verdicts: [String: Verdict],
+                            outcomes: [String] = []) -> String {
         let tumours = reports.flatMap { entry in entry.report.tumours.map { (caseId: entry.caseId, report: entry.report, tumour: $0) } }
         var body = ["<header><h1>mam-quantify: cohort</h1>",
                     "<p>\(reports.count) cases analysed, \(tumours.count) tumours, \(failures.count) failed cases. "
@@ -48,8 +50,17 @@ public enum CohortPage {
                         + failures.map { "<tr><td>\(Page.escape($0.caseId))</td><td>\(Page.escape($0.stage))</td><td>\(Page.escape($0.reason))</td></tr>" }.joined()
                         + "</table></section>")
         }
+        if !outcomes.isEmpty { body.append(outcomesSection(outcomes)) }
         body.append(reviewForm(reports.map(\.caseId), verdicts))
         return Page.document(title: "mam-quantify: cohort", body: body.joined(separator: "\n"), script: script)
+    }
+
+    /// The outcome analysis's plots and links to its report and tables (files in `outcomes/`).
+    static func outcomesSection(_ files: [String]) -> String {
+        let links = files.filter { !$0.hasSuffix(".svg") }.map { "<a href=\"outcomes/\(Page.escape($0))\">\(Page.escape($0))</a>" }
+        let plots = files.filter { $0.hasSuffix(".svg") }.map { "<img src=\"outcomes/\(Page.escape($0))\" alt=\"\(Page.escape($0))\">" }
+        return "<section id=\"outcomes\"><h2>Outcomes</h2><p>Local tumour progression related to the margins "
+            + "(mam-quantify outcomes; Docs/outcomes.md): " + links.joined(separator: ", ") + ".</p>" + plots.joined() + "</section>"
     }
 
     static func link(_ caseId: String, _ file: String) -> String {

@@ -11,7 +11,7 @@ struct MAMBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mam-bench",
         abstract: "mam-quantify's benchmarks (build with -c release).",
-        subcommands: [NIfTIRead.self, EDTBench.self, MarginBench.self, RegistrationBench.self, CaseBench.self, CohortBench.self, CohortPageBench.self, AgreementBench.self, TrustBench.self]
+        subcommands: [NIfTIRead.self, EDTBench.self, MarginBench.self, RegistrationBench.self, CaseBench.self, CohortBench.self, CohortPageBench.self, OutcomesBench.self, AgreementBench.self, TrustBench.self]
     )
 }
 

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import MAMCase
+import MAMCohort
 import MAMOutcomes
+import MAMQC
 
 struct OutcomesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -58,7 +60,7 @@ struct OutcomesCommand: ParsableCommand {
     }
 
     func run() throws {
-        let folder = out ?? results + "/outcomes"
+        let folder = out ?? results + "/" + CohortSummary.outcomesFolder
         let result: OutcomeFiles.Result
         do {
             result = try OutcomeFiles.run(results: results, followUpPath: followUp, out: folder, horizon: horizon,
@@ -74,6 +76,16 @@ struct OutcomesCommand: ParsableCommand {
         }
         print(Self.summary(result.report).joined(separator: "\n"))
         print("written: \(folder)/\(OutcomeFiles.report) (and \(result.written.count - 1) tables and plots beside it)")
+        // In the results' own outcomes/ folder: the cohort page shows them.
+        if out == nil, FileManager.default.fileExists(atPath: results + "/" + CohortSummary.csvName) {
+            do {
+                _ = try CohortSummary.rebuild(results)
+                print("cohort page: \(results)/\(CohortPage.fileName) shows them")
+            } catch {
+                printError("\(results)/\(CohortPage.fileName): cannot be rewritten (\(error))")
+                throw ExitCode(ExitStatus.cannotWrite)
+            }
+        }
     }
 
     static func percent(_ x: Double?) -> String { x.map { String(format: "%.1f%%", $0 * 100) } ?? "-" }

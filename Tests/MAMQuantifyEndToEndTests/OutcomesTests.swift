@@ -149,6 +149,21 @@ final class OutcomesTests {
             Self.interval((adjusted["lower95"] as? [Double])?[k], theirs["lower"]![k], "adjusted lower \(k)")
             Self.interval((adjusted["upper95"] as? [Double])?[k], theirs["upper"]![k], "adjusted upper \(k)")
         }
+        // Into the results' own outcomes/ folder (the default): the cohort page shows them.
+        let results = folder.file("normal") + "/results"
+        #expect(try Binary.run(["merge", results]).status == 0)
+        let run = try Binary.run(["outcomes", results, "--follow-up", folder.file("normal") + "/follow_up.csv"])
+        #expect(run.status == 0 && run.stdout.contains("cohort page: \(results)/index.html shows them"), "\(run.stdout) \(run.stderr)")
+        let page = try String(contentsOfFile: results + "/index.html", encoding: .utf8)
+        #expect(page.contains("<section id=\"outcomes\">"))
+        for plot in ["kaplan_meier.svg", "cumulative_incidence.svg", "roc.svg", "ltp_rates.svg", "mam_vs_outcome.svg"] {
+            #expect(page.contains("<img src=\"outcomes/\(plot)\"") && FileManager.default.fileExists(atPath: results + "/outcomes/" + plot), "\(plot)")
+        }
+        // In Chromium: every plot loads, no console error (screenshot in .build/screenshots/).
+        let browser = try JSONDecoder().decode(QCPageTests.BrowserCase.self, from: ReferenceTools.run(
+            "browser_check.py", ["case", results + "/index.html", Screenshots.path("outcomes-cohort.png")]))
+        #expect(browser.images == 5 && browser.brokenImages.isEmpty && browser.consoleErrors.isEmpty,
+                "\(browser.images) images, broken \(browser.brokenImages), console \(browser.consoleErrors)")
         // The known hazard ratio (0.75 per mm) within the MAM's interval.
         let mam = try #require((o["figures"] as? [[String: Any]])?.first { $0["key"] as? String == "mam" }?["cox"] as? [String: Any])
         let (lo, hi) = (try #require((mam["lower95"] as? [Double])?.first), try #require((mam["upper95"] as? [Double])?.first))
