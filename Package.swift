@@ -64,7 +64,8 @@ let package = Package(
         .target(name: "MAMImageIO", dependencies: ["MAMCore", "_CNIfTI", "_CDeflate", "_CDICOM"]),
         // The only GSL client: minimisers, Cholesky solves and distribution quantiles.
         .target(name: "MAMNumerics", dependencies: ["_CGSL"]),
-        // Percentiles, intraclass correlation, Bland-Altman, Cohen's kappa.
+        // Percentiles, intraclass correlation, Bland-Altman, Cohen's kappa; survival and outcome
+        // statistics (Kaplan-Meier, log-rank, Aalen-Johansen, Cox, logistic regression, ROC).
         .target(name: "MAMStatistics", dependencies: ["MAMNumerics"]),
         // Stage 3, geometry of masks: exact distance transforms, k-d trees, sub-voxel surfaces,
         // the signed distance to them, connected components.
