@@ -170,6 +170,13 @@ final class OutcomesTests {
         #expect(lo <= 0.75 && 0.75 <= hi, "0.75 outside [\(lo), \(hi)]")
     }
 
+    @Test("lifelines' Rossi data as a follow-up table (week, arrest; the MAM from prio; patients of three): every figure agrees")
+    func rossi() throws {
+        let (o, r, _) = try analyse("rossi")
+        try Self.compare(o, r, "rossi")
+        #expect((o["counts"] as? [String: Any])?["tumours"] as? Int == 432)
+    }
+
     @Test("edge cases: tied times, no events, all events, one patient with every tumour, an empty category: defined outputs, the figures that exist agree",
           arguments: ["ties", "no-events", "all-events", "one-patient", "empty-category"])
     func edges(_ scenario: String) throws {

@@ -8,7 +8,9 @@ reference figures of the analysis from lifelines, statsmodels, scipy and scikit-
 SCENARIO: normal (N tumours in N/2 patients, hazard ratio 0.75 per mm, death competing, a
 covariate `age`, two follow-up rows matching no tumour, one duplicated row), ties (times rounded
 to whole months), no-events, all-events, one-patient (every tumour in one patient), empty-category
-(no tumour below 0 mm). Writes OUT/results/CASE/report.json and OUT/follow_up.csv; prints JSON with
+(no tumour below 0 mm), rossi (lifelines' Rossi recidivism data adapted to the table: 432
+"tumours" in patients of three, time = week, LTP = arrest, the MAM = 6 - prio / 2 mm, age as
+covariate). Writes OUT/results/CASE/report.json and OUT/follow_up.csv; prints JSON with
 the reference figures (the bootstrap by the documented SplitMix64 scheme, 1000 resamples, seed
 2026).
 """
@@ -39,14 +41,18 @@ def category(mam):
     return {"index": index + 1, "name": names[index]}
 
 
+if scenario == "rossi":
+    from lifelines.datasets import load_rossi
+    rossi = load_rossi()
+    n_tumours = len(rossi)
 # Tumours: MAM ~ N(3, 3) mm (N(6, 1) for empty-category: none below 0 mm); the other figures
 # follow the MAM with noise, as they do in real cohorts.
-patients = 1 if scenario == "one-patient" else max(1, n_tumours // 2)
+patients = 1 if scenario == "one-patient" else (n_tumours + 2) // 3 if scenario == "rossi" else max(1, n_tumours // 2)
 tumours = []
 for n in range(n_tumours):
-    patient = 0 if patients == 1 else (n * 7919) % patients
-    mam = rng.normal(6, 1) if scenario == "empty-category" else rng.normal(3, 3)
-    mam = round(mam, 3)
+    patient = 0 if patients == 1 else n // 3 if scenario == "rossi" else (n * 7919) % patients
+    mam = rng.normal(6, 1) if scenario == "empty-category" else 6 - rossi.prio[n] / 2 if scenario == "rossi" else rng.normal(3, 3)
+    mam = round(float(mam), 3)
     below = round(float(np.clip(0.3 - 0.08 * mam + rng.normal(0, 0.05), 0, 1)), 4)
     shell = round(float(np.clip(0.6 + 0.07 * mam + rng.normal(0, 0.08), 0, 1)), 4)
     residual = round(float(max(0.0, 0.8 - 0.2 * mam + rng.normal(0, 0.3))), 3)
@@ -95,6 +101,8 @@ for t in tumours:
     t["ltp"] = int(time == ltp)
     t["competing"] = int(time == death and not t["ltp"])
     t["age"] = int(rng.integers(40, 86))
+for n, t in enumerate(tumours if scenario == "rossi" else []):
+    t["time"], t["ltp"], t["competing"], t["age"] = float(rossi.week[n]), int(rossi.arrest[n]), 0, int(rossi.age[n])
 with open(os.path.join(out, "follow_up.csv"), "w") as f:
     f.write("patient_id,case_id,tumour,time_months,ltp,competing,age\n")
     for t in tumours:
