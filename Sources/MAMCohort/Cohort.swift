@@ -181,8 +181,9 @@ public enum Cohort {
         return (header, rows)
     }
 
-    /// The fields of one CSV row: commas separate, double quotes protect commas and quotes ("").
-    static func fields(_ row: String) -> [String] {
+    /// The fields of one CSV row: commas separate, double quotes protect commas and quotes ("");
+    /// each trimmed of spaces.
+    public static func fields(_ row: String) -> [String] {
         var fields: [String] = []
         var current = ""
         var quoted = false

@@ -151,7 +151,7 @@ public enum CohortSummary {
     static func boolean(_ x: Bool?) -> String { x.map { $0 ? "true" : "false" } ?? "" }
 
     /// A CSV field, quoted when it holds a comma, a quote or a line break.
-    static func csvField(_ s: String) -> String {
+    public static func csvField(_ s: String) -> String {
         guard s.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return s }
         return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }

@@ -42,7 +42,7 @@ public struct FollowUpTable: Sendable {
             .map { (line: $0.offset + 1, text: $0.element.trimmingCharacters(in: .whitespacesAndNewlines)) }
             .filter { !$0.text.isEmpty && !$0.text.hasPrefix("#") }
         guard let first = lines.first else { throw fail("empty") }
-        let header = CSV.fields(first.text).map { $0.trimmingCharacters(in: .whitespaces) }
+        let header = Cohort.fields(first.text)
         for required in ["patient_id", "case_id", "tumour", "ltp"] where !header.contains(required) {
             throw fail("no '\(required)' column (needed: patient_id, case_id, tumour, time_months or time_days, ltp)")
         }
@@ -54,7 +54,7 @@ public struct FollowUpTable: Sendable {
         guard Set(header).count == header.count else { throw fail("a column name appears twice") }
         var rows: [Row] = []
         for (line, text) in lines.dropFirst() {
-            let values = CSV.fields(text).map { $0.trimmingCharacters(in: .whitespaces) }
+            let values = Cohort.fields(text)
             guard values.count == header.count else { throw fail("line \(line): \(values.count) fields, the header has \(header.count)") }
             var column: [String: String] = [:]
             for (key, value) in zip(header, values) { column[key] = value }
@@ -90,42 +90,6 @@ public struct FollowUpTable: Sendable {
                             covariates: covariates))
         }
         return FollowUpTable(path: path, unit: unit, hasCompeting: header.contains("competing"), covariateNames: covariateNames, rows: rows)
-    }
-}
-
-/// The fields of one CSV row: commas separate, double quotes protect commas and quotes ("").
-enum CSV {
-    static func fields(_ row: String) -> [String] {
-        var fields: [String] = [], current = "", quoted = false
-        var iterator = Array(row).makeIterator()
-        var pending: Character? = nil
-        while let c = pending ?? iterator.next() {
-            pending = nil
-            if quoted {
-                if c == "\"" {
-                    if let next = iterator.next() {
-                        if next == "\"" { current.append("\"") } else { quoted = false; pending = next }
-                    } else {
-                        quoted = false
-                    }
-                } else {
-                    current.append(c)
-                }
-            } else if c == "\"" {
-                quoted = true
-            } else if c == "," {
-                fields.append(current)
-                current = ""
-            } else {
-                current.append(c)
-            }
-        }
-        fields.append(current)
-        return fields
-    }
-
-    static func field(_ s: String) -> String {
-        s.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 }
 

@@ -86,7 +86,7 @@ public enum OutcomeFiles {
     static func number(_ x: Double?) -> String { x.map { "\($0)" } ?? "" }
 
     static func csv(_ header: [String], _ rows: [[String]]) -> String {
-        ([header] + rows).map { $0.map(CSV.field).joined(separator: ",") }.joined(separator: "\n") + "\n"
+        ([header] + rows).map { $0.map(CohortSummary.csvField).joined(separator: ",") }.joined(separator: "\n") + "\n"
     }
 
     static func tumoursCSV(_ tumours: [OutcomeTumour], covariates: [String]) -> String {

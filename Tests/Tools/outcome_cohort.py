@@ -124,6 +124,9 @@ from sklearn.metrics import roc_auc_score, roc_curve  # noqa: E402
 from statsmodels.discrete.discrete_model import Logit  # noqa: E402
 from statsmodels.stats.proportion import proportion_confint  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(__file__))
+from bootstrap_reference import auc_interval  # noqa: E402
+
 # In the results' order (case id, tumour number), as mam-quantify joins them: with tied times,
 # lifelines' score residuals (the cluster-robust errors) and the ranks of its proportional-hazards
 # test depend on the order of the tied rows.
@@ -160,26 +163,6 @@ if df.competing.any() or df.ltp.any():
         reference["aj"] = {"times": aj.cumulative_density_.index.tolist(), "incidence": aj.cumulative_density_.iloc[:, 0].tolist()}
 
 
-def bootstrap(scores, outcomes, clusters, resamples=1000, state=2026):
-    mask = (1 << 64) - 1
-    ids = sorted(set(clusters))
-    members = {c: [i for i, k in enumerate(clusters) if k == c] for c in ids}
-    areas = []
-    for _ in range(resamples):
-        rows = []
-        for _ in range(len(ids)):
-            state = (state + 0x9E3779B97F4A7C15) & mask
-            z = state
-            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
-            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
-            z = z ^ (z >> 31)
-            rows += members[ids[int(((z >> 11) * 2.0 ** -53) * len(ids))]]
-        o = np.asarray(outcomes)[rows]
-        if o.min() != o.max():
-            areas.append(roc_auc_score(o, np.asarray(scores)[rows]))
-    return [float(np.percentile(areas, 2.5)), float(np.percentile(areas, 97.5))] if len(areas) >= 2 else None
-
-
 horizon = df[(df.ltp == 1) | (df.time >= HORIZON)]
 horizon_outcome = ((horizon.ltp == 1) & (horizon.time <= HORIZON)).astype(int).values
 for key, column, better in [("mam", "mam", True), ("surface_below_0mm", "below", False), ("first_shell_ablated", "shell", True),
@@ -205,7 +188,7 @@ for key, column, better in [("mam", "mam", True), ("surface_below_0mm", "below",
         j = tpr - fpr
         best = int(np.flatnonzero(j == j.max())[0])
         fig["roc"] = {"auc": float(roc_auc_score(horizon_outcome, risk)), "cutoff": float(-thresholds[best] if better else thresholds[best]),
-                      "bootstrap": bootstrap(risk.tolist(), horizon_outcome.tolist(), horizon.cluster.tolist())}
+                      "bootstrap": auc_interval(risk.tolist(), horizon_outcome.tolist(), horizon.cluster.tolist(), 1000, 2026)}
     reference["figures"][key] = fig
 if scenario == "normal":
     adjusted = CoxPHFitter().fit(df[["time", "ltp", "mam", "age", "cluster"]], "time", "ltp", cluster_col="cluster",

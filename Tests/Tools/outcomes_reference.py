@@ -13,6 +13,7 @@ of three consecutive subjects stand in for patients), and a simulated cohort of 
 columns and every reference figure.
 """
 import json
+import os
 import sys
 import warnings
 
@@ -26,6 +27,9 @@ from scipy.stats import binomtest
 from sklearn.metrics import roc_auc_score, roc_curve
 from statsmodels.discrete.discrete_model import Logit
 from statsmodels.stats.proportion import proportion_confint
+
+sys.path.insert(0, os.path.dirname(__file__))
+from bootstrap_reference import auc_interval  # noqa: E402
 
 warnings.simplefilter("ignore")
 out = {}
@@ -54,37 +58,13 @@ def cox_reference(df, covariates, cluster=None):
             "phStatistic": [float(v) for v in ph_summary["test_statistic"]], "phP": [float(v) for v in ph_summary["p"]]}
 
 
-def auc_bootstrap(scores, outcomes, clusters, resamples, seed):
-    """The documented scheme: SplitMix64 from `seed`, cluster floor(u n), u = (next >> 11) 2^-53."""
-    mask = (1 << 64) - 1
-    state = seed
-    ids = sorted(set(clusters))
-    members = {c: [i for i, k in enumerate(clusters) if k == c] for c in ids}
-    areas = []
-    for _ in range(resamples):
-        rows = []
-        for _ in range(len(ids)):
-            state = (state + 0x9E3779B97F4A7C15) & mask
-            z = state
-            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
-            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
-            z = z ^ (z >> 31)
-            u = (z >> 11) * 2.0 ** -53
-            rows += members[ids[int(u * len(ids))]]
-        o = np.asarray(outcomes)[rows]
-        if o.min() == o.max():
-            continue
-        areas.append(roc_auc_score(o, np.asarray(scores)[rows]))
-    return [float(np.percentile(areas, 2.5)), float(np.percentile(areas, 97.5))]
-
-
 def classification_reference(scores, outcomes, clusters):
     fpr, tpr, thresholds = roc_curve(outcomes, scores)
     j = tpr - fpr
     best = int(np.flatnonzero(j == j.max())[0])  # the highest threshold among the best
     return {"auc": float(roc_auc_score(outcomes, scores)), "youdenThreshold": float(thresholds[best]),
             "youdenTPR": float(tpr[best]), "youdenFPR": float(fpr[best]),
-            "bootstrap": auc_bootstrap(scores, outcomes, clusters, 200, 2026)}
+            "bootstrap": auc_interval(scores, outcomes, clusters, 200, 2026)}
 
 
 def logit_reference(y, X):
