@@ -101,24 +101,23 @@ struct DICOMSegReader {
         guard pixels.count >= needed else {
             throw ImageIOError(path: file.path, problem: .dataTruncated(expectedBytes: needed, availableBytes: pixels.count))
         }
-        // Each segment's voxels, frame by frame; then painted largest first, so that the
-        // segment with fewer voxels keeps the voxels it shares (ties: the lower number).
+        // Each frame's voxels by their index in the pixel data.
+        func inside(_ frame: Int, _ pixel: Int) -> Bool {
+            let n = frame * plane + pixel
+            return header.fractionalThreshold.map { Int(pixels[n]) >= $0 } ?? (pixels[n >> 3] >> UInt8(n & 7) & 1 == 1)
+        }
         let numbers = header.segments.map(\.labelValue)
-        var masks = [[Bool]](repeating: [], count: numbers.count)
-        for (f, frame) in header.frames.enumerated() {
-            let s = numbers.firstIndex(of: frame.segment)!
-            if masks[s].isEmpty { masks[s] = [Bool](repeating: false, count: size.count) }
-            let base = frame.slice * plane
-            masks[s].withUnsafeMutableBufferPointer { mask in
-                for p in 0..<plane {
-                    let n = f * plane + p
-                    let inside = header.fractionalThreshold.map { Int(pixels[n]) >= $0 }
-                        ?? (pixels[n >> 3] >> UInt8(n & 7) & 1 == 1)
-                    if inside { mask[base + p] = true }
-                }
+        let segmentOfFrame = header.frames.map { frame in numbers.firstIndex(of: frame.segment)! }
+        var sizes = [Int](repeating: 0, count: numbers.count)
+        for f in header.frames.indices {
+            for p in 0..<plane where inside(f, p) { sizes[segmentOfFrame[f]] += 1 }
+        }
+        // Frame by frame, never a full-size mask per segment (a SEG may hold a hundred).
+        let voxels = LabelPainting.paint(labels: numbers, sizes: sizes, count: size.count) { s, fill in
+            for (f, frame) in header.frames.enumerated() where segmentOfFrame[f] == s {
+                for p in 0..<plane where inside(f, p) { fill(frame.slice * plane + p) }
             }
         }
-        let voxels = LabelPainting.paint(masks: masks, labels: numbers, count: size.count)
         return LabelImage(path: file.path, format: .dicomSeg, geometry: header.geometry, geometrySource: .framePositions,
                           voxels: voxels, scaling: nil, segments: header.segments)
     }
@@ -127,15 +126,16 @@ struct DICOMSegReader {
 /// Overlapping structures as one label map: the structure with fewer voxels keeps the voxels
 /// it shares (the more specific one: a tumour over its liver), ties to the earlier structure.
 enum LabelPainting {
-    /// `masks[n]` (empty: no voxel) is painted with `labels[n]`; uint8 when every label fits.
-    static func paint(masks: [[Bool]], labels: [Int], count: Int) -> VoxelArray {
-        let sizes = masks.map { $0.reduce(0) { $0 + ($1 ? 1 : 0) } }
-        let order = masks.indices.sorted { sizes[$0] != sizes[$1] ? sizes[$0] > sizes[$1] : $0 > $1 }
+    /// Structure n (`labels[n]`, `sizes[n]` voxels) is painted by `cover(n, fill)`, which calls
+    /// `fill` with each of its voxels' indices; the larger structures first, so that the smaller
+    /// keep what they share. uint8 when every label fits.
+    static func paint(labels: [Int], sizes: [Int], count: Int, cover: (Int, (Int) -> Void) -> Void) -> VoxelArray {
+        let order = labels.indices.sorted { sizes[$0] != sizes[$1] ? sizes[$0] > sizes[$1] : $0 > $1 }
         var flat = [UInt16](repeating: 0, count: count)
-        for n in order where !masks[n].isEmpty {
-            let label = UInt16(labels[n])
-            masks[n].withUnsafeBufferPointer { mask in
-                for v in 0..<count where mask[v] { flat[v] = label }
+        flat.withUnsafeMutableBufferPointer { flat in
+            for n in order where sizes[n] > 0 {
+                let label = UInt16(labels[n])
+                cover(n) { flat[$0] = label }
             }
         }
         return (labels.max() ?? 0) <= 255 ? .uint8(flat.map { UInt8($0) }) : .uint16(flat)

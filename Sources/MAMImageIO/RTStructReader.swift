@@ -117,8 +117,12 @@ struct RTStructReader {
     func read(_ file: DICOMFile) throws(ImageIOError) -> LabelImage {
         let (rois, series) = try structures(file)
         let geometry = try referencedGrid(series: series, path: file.path)
-        let masks = try rois.map { roi throws(ImageIOError) in try rasterise(roi, on: geometry, path: file.path) }
-        let voxels = LabelPainting.paint(masks: masks, labels: rois.map(\.number), count: geometry.size.count)
+        // Each ROI as runs of voxels along rows (an RTSTRUCT may hold fifty organs: no full-size mask each).
+        let runs = try rois.map { roi throws(ImageIOError) in try rasterise(roi, on: geometry, path: file.path) }
+        let voxels = LabelPainting.paint(labels: rois.map(\.number), sizes: runs.map { $0.reduce(0) { $0 + $1.count } },
+                                         count: geometry.size.count) { n, fill in
+            for run in runs[n] { for v in run { fill(v) } }
+        }
         return LabelImage(path: file.path, format: .rtStruct, geometry: geometry, geometrySource: .referencedSeries,
                           voxels: voxels, scaling: nil, segments: rois.map { .init(name: $0.name, labelValue: $0.number) })
     }
@@ -128,10 +132,11 @@ struct RTStructReader {
     /// must not be decided by the rounding of the world-to-index arithmetic.
     static func snapped(_ v: Double) -> Double { (v * 1e6).rounded() / 1e6 }
 
-    /// The voxels inside `roi` by the even-odd rule, slice by slice (empty: none). On a row, a
+    /// The voxels inside `roi` by the even-odd rule, slice by slice, as runs of linear voxel
+    /// indices along rows (empty: none). On a row, a
     /// centre at x is inside between crossings x0 < x <= x1 (the scanline convention of
     /// plastimatch's rasteriser, whose `--xor-contours` masks the tests compare with).
-    func rasterise(_ roi: ROI, on geometry: ImageGeometry, path: String) throws(ImageIOError) -> [Bool] {
+    func rasterise(_ roi: ROI, on geometry: ImageGeometry, path: String) throws(ImageIOError) -> [Range<Int>] {
         guard !roi.contours.isEmpty else { return [] }
         let size = geometry.size
         let lpsToIndex = geometry.worldToIndex * Affine3D(linear: .diagonal(SIMD3(-1, -1, 1)), translation: .zero)
@@ -149,7 +154,7 @@ struct RTStructReader {
             let flat = points.map { SIMD2(Self.snapped($0.x), Self.snapped($0.y)) }
             for n in flat.indices { edges[Int(k), default: []].append((flat[n], flat[(n + 1) % flat.count])) }
         }
-        var mask = [Bool](repeating: false, count: size.count)
+        var runs: [Range<Int>] = []
         var crossings: [Double] = []
         for (k, sliceEdges) in edges {
             for j in 0..<size.y {
@@ -167,11 +172,11 @@ struct RTStructReader {
                 for pair in stride(from: 0, to: crossings.count - 1, by: 2) {
                     let first = max(0, Int((crossings[pair]).rounded(.down)) + 1)
                     let last = min(size.x - 1, Int(crossings[pair + 1].rounded(.down)))
-                    if first <= last { for i in first...last { mask[row + i] = true } }
+                    if first <= last { runs.append((row + first)..<(row + last + 1)) }
                 }
             }
         }
-        return mask
+        return runs
     }
 }
 
