@@ -64,8 +64,16 @@ extern "C" char *mamq_dicom_string(const mamq_dicom_item *item, uint16_t group, 
     DcmElement *found = nullptr;
     if (asItem(item)->findAndGetElement(DcmTagKey(group, element), found, OFFalse).bad() || found == nullptr) return nullptr;
     if (found->ident() == EVR_SQ || found->getLength() == 0) return nullptr;
+    // Text VRs: the stored value as is (values separated by '\\'); getOFStringArray would
+    // rescan the value once per value (quadratic in a contour's points). Binary VRs: as text.
     OFString value;
-    if (found->getOFStringArray(value).bad()) return nullptr;
+    char *text = nullptr;
+    Uint32 length = 0;
+    if (found->isaString() && found->getString(text, length).good()) {
+        value = text == nullptr ? OFString() : OFString(text, length);
+    } else if (found->getOFStringArray(value).bad()) {
+        return nullptr;
+    }
     char *copy = static_cast<char *>(std::malloc(value.length() + 1));
     if (copy == nullptr) return nullptr;
     std::memcpy(copy, value.c_str(), value.length() + 1);
