@@ -6,7 +6,7 @@ import MAMImageIO
 /// The JSON report of `mam-quantify agreement A B` (Docs/agreement.md; schema
 /// Docs/agreement.schema.json): per label, overlap, volumes and surface distances.
 public struct AgreementReport: Codable, Sendable {
-    public static let currentSchemaVersion = "1.0.0"
+    public static let currentSchemaVersion = "1.1.0"
 
     public struct Input: Codable, Sendable {
         /// a or b.
@@ -19,8 +19,12 @@ public struct AgreementReport: Codable, Sendable {
     }
 
     public struct LabelMetrics: Codable, Sendable {
-        /// The label value (1 for a binary mask).
+        /// The label value (1 for a binary mask); A's when segments are paired by name.
         public var label: Int
+        /// When both files name their segments (3D Slicer, DICOM-SEG, RTSTRUCT), segments are
+        /// paired by name: the segment's name and B's label value for it (null without names).
+        @Null public var segment: String? = nil
+        @Null public var labelB: Int? = nil
         public var dice: Double
         public var jaccard: Double
         public var volumeAML: Double
@@ -50,8 +54,9 @@ public struct AgreementReport: Codable, Sendable {
 /// Compares two segmentation files, label by label.
 public enum AgreementPair {
     /// Reads `a` and `b`, puts B on A's grid when the grids differ, and compares every label
-    /// value present in either (or `labels` when given). Any non-zero value counts for a file
-    /// with one label only.
+    /// value present in either (or `labels` when given); when both files name their segments,
+    /// the segments of the same name, whatever their values. Any non-zero value counts for a
+    /// file with one label only.
     public static func run(a pathA: String, b pathB: String, labels wanted: [Int]?, toleranceMM: Double,
                            transformFile: String? = nil) throws(PipelineError) -> AgreementReport {
         var transform = Affine3D.identity
@@ -84,13 +89,21 @@ public enum AgreementPair {
         let (valuesA, valuesB) = (nonZero(countsA), nonZero(countsB))
         // Two binary masks (at most one non-zero value each, whatever it is) compare as label 1.
         let binary = wanted == nil && valuesA.count <= 1 && valuesB.count <= 1
-        let labels = binary ? (valuesA.isEmpty && valuesB.isEmpty ? [] : [1]) : (wanted ?? Set(valuesA + valuesB).sorted())
-        guard !labels.isEmpty else { throw .input("\(pathA), \(pathB): both masks are empty (no non-zero voxel)") }
+        let pairs: [Pair]
+        if binary {
+            pairs = valuesA.isEmpty && valuesB.isEmpty ? [] : [Pair(label: 1, a: valuesA, b: valuesB)]
+        } else if wanted == nil, !a.segments.isEmpty, !b.segments.isEmpty {
+            pairs = byName(a.segments, b.segments, present: (Set(valuesA), Set(valuesB)))
+        } else {
+            pairs = (wanted ?? Set(valuesA + valuesB).sorted()).map { Pair(label: $0, a: [$0], b: [$0]) }
+        }
+        guard !pairs.isEmpty else { throw .input("\(pathA), \(pathB): both masks are empty (no non-zero voxel)") }
         let resample = transformFile != nil || !a.geometry.isSamePhysicalSpace(as: b.geometry)
         var results: [AgreementReport.LabelMetrics] = []
-        for label in labels {
-            let maskA = mask(a, binary ? valuesA : [label])
-            var maskB = mask(b, binary ? valuesB : [label])
+        for pair in pairs {
+            let label = pair.label
+            let maskA = mask(a, pair.a)
+            var maskB = mask(b, pair.b)
             if resample { maskB = maskB.resampled(onto: a.geometry, transform: transform, outside: false) }
             let m = SegmentationAgreement.compare(maskA, maskB, toleranceMM: toleranceMM)
             // Rounded as reports are (Rounded); a percentage to 0.001.
@@ -102,6 +115,7 @@ public enum AgreementPair {
                                  averageSymmetricSurfaceDistanceMM: m.averageSymmetricSurfaceDistanceMM.map(Rounded.mm),
                                  surfaceDice: m.surfaceDice.map(Rounded.fraction),
                                  toleranceMM: toleranceMM, distancesUndefinedReason: m.distancesUndefinedReason))
+            (results[results.count - 1].segment, results[results.count - 1].labelB) = (pair.segment, pair.segment == nil ? nil : pair.b.first)
         }
         let inputs = try [("a", a), ("b", b)].map { (role, image) throws(PipelineError) -> AgreementReport.Input in
             let g = image.geometry
@@ -113,6 +127,33 @@ public enum AgreementPair {
         return AgreementReport(schemaVersion: AgreementReport.currentSchemaVersion,
                                tool: .current, inputs: inputs,
                                bResampledOntoA: resample, transform: transformFile, labels: results, timingsSeconds: Rounded.digits(seconds(since: start), 3))
+    }
+
+    /// What is compared: A's voxels with values `a` against B's with values `b`, reported as
+    /// `label` (and `segment` when paired by name).
+    struct Pair {
+        var label: Int
+        var a: [Int]
+        var b: [Int]
+        var segment: String? = nil
+    }
+
+    /// Segments paired by name (any case, spaces trimmed): each name of either file whose
+    /// segment holds voxels in one of them, A's segments first (by label value), then B's
+    /// others; a name only one file has is compared against nothing there.
+    static func byName(_ a: [LabelImage.Segment], _ b: [LabelImage.Segment], present: (Set<Int>, Set<Int>)) -> [Pair] {
+        func key(_ name: String) -> String { name.trimmingCharacters(in: .whitespaces).lowercased() }
+        var pairs: [Pair] = []
+        for s in a.sorted(by: { $0.labelValue < $1.labelValue }) {
+            let partner = b.first { key($0.name) == key(s.name) }
+            guard present.0.contains(s.labelValue) || partner.map({ present.1.contains($0.labelValue) }) == true else { continue }
+            pairs.append(Pair(label: s.labelValue, a: [s.labelValue], b: partner.map { [$0.labelValue] } ?? [], segment: s.name))
+        }
+        for s in b.sorted(by: { $0.labelValue < $1.labelValue }) where !a.contains(where: { key($0.name) == key(s.name) })
+            && present.1.contains(s.labelValue) {
+            pairs.append(Pair(label: s.labelValue, a: [], b: [s.labelValue], segment: s.name))
+        }
+        return pairs
     }
 
     static func nonZero(_ counts: [Int: Int]) -> [Int] { counts.filter { $0.key != 0 && $0.value > 0 }.keys.sorted() }

@@ -97,8 +97,9 @@ struct AgreementCommand: ParsableCommand {
         var lines = ["A \(r.inputs[0].path)", "B \(r.inputs[1].path)" + (r.bResampledOntoA ? " (resampled onto A's grid)" : "")]
         func mm(_ x: Double?) -> String { x.map { String(format: "%.2f mm", $0) } ?? "undefined" }
         for m in r.labels {
-            var line = String(format: "label %d: Dice %.4f, Jaccard %.4f, volumes %.2f / %.2f mL", m.label, m.dice, m.jaccard,
-                              m.volumeAML, m.volumeBML)
+            // A segment paired by name: "liver" (A's label 1, B's label 2).
+            let name = m.segment.map { "\"\($0)\" (label \(m.label) / \(m.labelB.map(String.init) ?? "none"))" } ?? "label \(m.label)"
+            var line = name + String(format: ": Dice %.4f, Jaccard %.4f, volumes %.2f / %.2f mL", m.dice, m.jaccard, m.volumeAML, m.volumeBML)
             if let p = m.volumeDifferencePercent { line += String(format: " (%+.1f%%)", p) }
             line += "; Hausdorff \(mm(m.hausdorffMM)), HD95 \(mm(m.hausdorff95MM)), ASSD \(mm(m.averageSymmetricSurfaceDistanceMM))"
             if let s = m.surfaceDice { line += String(format: ", surface Dice at %g mm %.4f", m.toleranceMM, s) }

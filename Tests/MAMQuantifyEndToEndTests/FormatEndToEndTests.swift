@@ -114,6 +114,25 @@ extension FormatEndToEndTests {
         #expect(described.stdout.contains("format      RTSTRUCT") && described.stdout.contains("segment \"Tumor\""), "\(described.stdout)")
     }
 
+    @Test("agreement pairs named segments by name (any case), whatever their label values: a DICOM-SEG against a .seg.nrrd that numbers them the other way round")
+    func agreementByName() throws {
+        let sample = SampleCaseFiles.all[0]
+        let (dicom, swapped) = (folder.file("agree-dicom"), folder.file("agree-swapped"))
+        for f in [dicom, swapped] { try FileManager.default.createDirectory(atPath: f, withIntermediateDirectories: true) }
+        _ = try ReferenceTools.run("convert_case_dicom.py", [dicom, sample.pre, "--names", "1=liver,2=Tumor"])
+        _ = try ReferenceTools.run("convert_case.py", [swapped, sample.pre, "--names", "1=Liver,2=tumor", "--relabel", "1=2,2=1"])
+        let run = try Binary.run(["agreement", dicom + "/pre.seg.dcm", swapped + "/pre.seg.nrrd", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        struct Report: Decodable {
+            struct Label: Decodable { let label: Int; let segment: String?; let labelB: Int?; let dice: Double }
+            let labels: [Label]
+        }
+        let report = try JSONDecoder().decode(Report.self, from: run.stdoutData)
+        // The same voxels (the SEG's liver segment holds the tumour, which keeps its voxels): Dice 1 exactly.
+        #expect(report.labels.map(\.segment) == ["liver", "Tumor"] && report.labels.map(\.labelB) == [2, 1]
+                && report.labels.map(\.dice) == [1, 1], "\(run.stdout)")
+    }
+
     @Test("batch: case folders holding pre.seg.nrrd / post.seg.nrrd, pre.mha / post.mha and pre.dcm / post.dcm (SEG; RTSTRUCT with its CT in a subfolder) are found by the default patterns")
     func batchFindsOtherFormats() throws {
         let sample = SampleCaseFiles.all[0]
