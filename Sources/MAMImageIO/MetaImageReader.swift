@@ -80,6 +80,8 @@ public struct MetaImageReader: Sendable {
             return parsed.map { $0! }
         }
         let dims = try numbers("NDims", 1)[0]
+        // Checked before it counts anything (a huge or fractional NDims must not trap).
+        guard dims == 3 || dims == 4 else { throw fail(path, "NDims '\(keys["NDims"]!)': 3 (or 4, of one volume) is needed") }
         let sizes = try numbers("DimSize", Int(dims)).map { Int(exactly: $0) }
         // A 4th dimension of size 1 is one volume.
         guard dims == 3 || dims == 4 && sizes[3] == 1, sizes.allSatisfy({ ($0 ?? 0) >= 1 }) else {

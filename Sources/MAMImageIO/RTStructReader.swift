@@ -50,6 +50,11 @@ struct RTStructReader {
                 guard let values = contour.numbers(.contourData), values.count >= 3, values.count % 3 == 0 else {
                     throw fail(path, "ROI \(number) has a contour whose ContourData is not a list of points (x, y, z)")
                 }
+                // Points within 1 km of the origin, as voxel centres must be (a crafted 1e300 would
+                // overflow the rasteriser's indices).
+                guard values.allSatisfy({ abs($0) <= 1e6 }) else {
+                    throw fail(path, "ROI \(number) has a contour point more than 1 km from the origin")
+                }
                 // One or two points (a contour traced around a single pixel) enclose no area.
                 guard values.count >= 9 else { continue }
                 rois[r].contours.append(stride(from: 0, to: values.count, by: 3).map { SIMD3(values[$0], values[$0 + 1], values[$0 + 2]) })

@@ -173,5 +173,9 @@ contour.ContourData = [v + (1.0 if n % 3 == 2 else 0) for n, v in enumerate(cont
 path = os.path.join(base, "off-slice.dcm")
 rs.save_as(path)
 bad.append({"path": path, "problem": "does not lie on a slice"})
+contour.ContourData = [1e300 if n == 0 else v for n, v in enumerate(contour.ContourData)]
+path = os.path.join(base, "far-contour.dcm")
+rs.save_as(path)
+bad.append({"path": path, "problem": "more than 1 km from the origin"})
 
 json.dump({"files": files, "bad": bad}, sys.stdout)
