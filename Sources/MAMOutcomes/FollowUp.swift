@@ -10,7 +10,8 @@ public struct OutcomeError: Error, CustomStringConvertible, Sendable {
 }
 
 /// A follow-up table (CSV, one row per tumour): `patient_id`, `case_id`, `tumour` (its number
-/// in the results), `time_months` or `time_days` (to local tumour progression or the last
+/// in the results) or `label` (its label value, for a protocol that tells tumours apart by
+/// label), `time_months` or `time_days` (to local tumour progression or the last
 /// follow-up), `ltp` (0/1), optionally `competing` (0/1: death or another competing event ended
 /// follow-up first); every other column is a numeric covariate (empty: unknown). Docs/outcomes.md.
 public struct FollowUpTable: Sendable {
@@ -29,6 +30,8 @@ public struct FollowUpTable: Sendable {
     }
 
     public let path: String
+    /// True when rows name tumours by label value (`label` column), not by number.
+    public let byLabel: Bool
     public let unit: TimeUnit
     public let hasCompeting: Bool
     public let covariateNames: [String]
@@ -43,13 +46,17 @@ public struct FollowUpTable: Sendable {
             .filter { !$0.text.isEmpty && !$0.text.hasPrefix("#") }
         guard let first = lines.first else { throw fail("empty") }
         let header = Cohort.fields(first.text)
-        for required in ["patient_id", "case_id", "tumour", "ltp"] where !header.contains(required) {
-            throw fail("no '\(required)' column (needed: patient_id, case_id, tumour, time_months or time_days, ltp)")
+        for required in ["patient_id", "case_id", "ltp"] where !header.contains(required) {
+            throw fail("no '\(required)' column (needed: patient_id, case_id, tumour or label, time_months or time_days, ltp)")
         }
+        guard header.contains("tumour") != header.contains("label") else {
+            throw fail("needs exactly one of the columns tumour (the tumour's number) and label (its label value)")
+        }
+        let tumourColumn = header.contains("tumour") ? "tumour" : "label"
         let timeColumns = header.filter { $0 == "time_months" || $0 == "time_days" }
         guard timeColumns.count == 1 else { throw fail("needs exactly one of the columns time_months and time_days") }
         let unit = TimeUnit(rawValue: String(timeColumns[0].dropFirst(5)))!
-        let known: Set<String> = ["patient_id", "case_id", "tumour", "time_months", "time_days", "ltp", "competing"]
+        let known: Set<String> = ["patient_id", "case_id", "tumour", "label", "time_months", "time_days", "ltp", "competing"]
         let covariateNames = header.filter { !known.contains($0) }
         guard Set(header).count == header.count else { throw fail("a column name appears twice") }
         var rows: [Row] = []
@@ -71,8 +78,9 @@ public struct FollowUpTable: Sendable {
             guard let patient = column["patient_id"], !patient.isEmpty, let caseId = column["case_id"], !caseId.isEmpty else {
                 throw fail("line \(line): patient_id and case_id must not be empty")
             }
-            guard let tumour = Int(column["tumour"] ?? ""), tumour >= 1 else {
-                throw fail("line \(line): tumour is '\(column["tumour"] ?? "")', not a tumour number (1, 2, ...)")
+            guard let tumour = Int(column[tumourColumn] ?? ""), tumour >= 1 else {
+                throw fail("line \(line): \(tumourColumn) is '\(column[tumourColumn] ?? "")', not a tumour "
+                           + (tumourColumn == "tumour" ? "number (1, 2, ...)" : "label value (1, 2, ...)"))
             }
             guard let time = Double(column[timeColumns[0]] ?? ""), time.isFinite, time >= 0 else {
                 throw fail("line \(line): \(timeColumns[0]) is '\(column[timeColumns[0]] ?? "")', not a time >= 0")
@@ -89,7 +97,7 @@ public struct FollowUpTable: Sendable {
             rows.append(Row(line: line, patientId: patient, caseId: caseId, tumour: tumour, time: time, ltp: ltp, competing: competing,
                             covariates: covariates))
         }
-        return FollowUpTable(path: path, unit: unit, hasCompeting: header.contains("competing"), covariateNames: covariateNames, rows: rows)
+        return FollowUpTable(path: path, byLabel: tumourColumn == "label", unit: unit, hasCompeting: header.contains("competing"), covariateNames: covariateNames, rows: rows)
     }
 }
 
@@ -162,7 +170,7 @@ public struct OutcomeJoin: Sendable {
             targetMarginMM = targetMarginMM ?? report.analysisProtocol.targetMarginMM
             if categories.isEmpty { categories = report.analysisProtocol.categories }
             for t in report.tumours {
-                let key = "\(caseId)\u{0}\(t.number)"
+                let key = "\(caseId)\u{0}\(followUp.byLabel ? t.label ?? -1 : t.number)"
                 guard let rows = byKey[key] else {
                     withoutFollowUp.append(.init(line: nil, caseId: caseId, tumour: t.number, reason: "no follow-up row"))
                     continue
@@ -189,7 +197,8 @@ public struct OutcomeJoin: Sendable {
         let failed = Set(failedCases)
         for row in followUp.rows where !matched.contains("\(row.caseId)\u{0}\(row.tumour)") {
             let reason = failed.contains(row.caseId) ? "the case failed (see its error.json)"
-                : results.contains(where: { $0.caseId == row.caseId }) ? "the case has no tumour \(row.tumour)" : "no such case in the results"
+                : results.contains(where: { $0.caseId == row.caseId })
+                    ? "the case has no tumour " + (followUp.byLabel ? "of label \(row.tumour)" : "\(row.tumour)") : "no such case in the results"
             unmatchedRows.append(.init(line: row.line, caseId: row.caseId, tumour: row.tumour, reason: reason))
         }
     }

@@ -11,7 +11,7 @@ struct OutcomesCommand: ParsableCommand {
         abstract: "Relate a batch's margins to local tumour progression: rates, Kaplan-Meier, Cox, logistic regression, ROC.",
         discussion: """
             FILE is a CSV table with one row per tumour: patient_id, case_id, tumour (its number \
-            in the results), time_months or time_days (to LTP or the last follow-up), ltp (0/1), \
+            in the results; or label, its label value), time_months or time_days (to LTP or the last follow-up), ltp (0/1), \
             optionally competing (0/1: death or another competing event came first), and any \
             numeric covariates. Rows that match no tumour, duplicates and tumours without \
             follow-up are listed, never dropped silently. Writes outcomes.json, tables (CSV) and \

@@ -170,6 +170,14 @@ final class OutcomesTests {
         #expect(lo <= 0.75 && 0.75 <= hi, "0.75 outside [\(lo), \(hi)]")
     }
 
+    @Test("tumours named by label value (a `label` column; the protocol tells tumours apart by label): the same analysis as by number")
+    func byLabel() throws {
+        let (o, r, _) = try analyse("by-label")
+        try Self.compare(o, r, "by-label")
+        #expect(((o["join"] as? [String: Any])?["unmatchedRows"] as? [[String: Any]])?.compactMap { $0["reason"] as? String }
+                == ["no such case in the results", "the case has no tumour of label 19"])
+    }
+
     @Test("lifelines' Rossi data as a follow-up table (week, arrest; the MAM from prio; patients of three): every figure agrees")
     func rossi() throws {
         let (o, r, _) = try analyse("rossi")

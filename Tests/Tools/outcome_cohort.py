@@ -10,7 +10,7 @@ covariate `age`, two follow-up rows matching no tumour, one duplicated row), tie
 to whole months), no-events, all-events, one-patient (every tumour in one patient), empty-category
 (no tumour below 0 mm), rossi (lifelines' Rossi recidivism data adapted to the table: 432
 "tumours" in patients of three, time = week, LTP = arrest, the MAM = 6 - prio / 2 mm, age as
-covariate). Writes OUT/results/CASE/report.json and OUT/follow_up.csv; prints JSON with
+covariate), by-label (normal, the follow-up naming tumours by label value). Writes OUT/results/CASE/report.json and OUT/follow_up.csv; prints JSON with
 the reference figures (the bootstrap by the documented SplitMix64 scheme, 1000 resamples, seed
 2026).
 """
@@ -26,6 +26,10 @@ import pandas as pd
 warnings.simplefilter("ignore")
 template_path, out, scenario = sys.argv[1:4]
 args = sys.argv[4:]
+# by-label: the normal trial with each tumour given label value 10 + its number, and the
+# follow-up naming tumours by label.
+by_label = scenario == "by-label"
+scenario = "normal" if by_label else scenario
 n_tumours = int(args[args.index("--tumours") + 1]) if "--tumours" in args else 300
 seed = int(args[args.index("--seed") + 1]) if "--seed" in args else 7
 template = json.load(open(template_path))
@@ -77,6 +81,7 @@ for patient, groups in sorted(cases.items()):
         for number, t in enumerate(group, start=1):
             entry = copy.deepcopy(base)
             entry["number"] = number
+            entry["label"] = 10 + number if by_label else None
             entry["minimalMarginMM"] = t["mam"]
             entry["category"] = category(t["mam"])
             entry["surface"]["fractionBelowZero"] = t["below"]
@@ -104,14 +109,15 @@ for t in tumours:
 for n, t in enumerate(tumours if scenario == "rossi" else []):
     t["time"], t["ltp"], t["competing"], t["age"] = float(rossi.week[n]), int(rossi.arrest[n]), 0, int(rossi.age[n])
 with open(os.path.join(out, "follow_up.csv"), "w") as f:
-    f.write("patient_id,case_id,tumour,time_months,ltp,competing,age\n")
+    f.write(f"patient_id,case_id,{'label' if by_label else 'tumour'},time_months,ltp,competing,age\n")
+    shift = 10 if by_label else 0
     for t in tumours:
-        f.write(f"P{t['patient']},{t['case']},{t['number']},{t['time']},{t['ltp']},{t['competing']},{t['age']}\n")
+        f.write(f"P{t['patient']},{t['case']},{t['number'] + shift},{t['time']},{t['ltp']},{t['competing']},{t['age']}\n")
     if scenario == "normal":
         f.write("P9999,p9999-0,1,12,0,0,50\n")  # no such case
-        f.write(f"P{tumours[0]['patient']},{tumours[0]['case']},9,12,0,0,50\n")  # no such tumour
+        f.write(f"P{tumours[0]['patient']},{tumours[0]['case']},{9 + shift},12,0,0,50\n")  # no such tumour
         dup = tumours[1]
-        f.write(f"P{dup['patient']},{dup['case']},{dup['number']},5,1,0,50\n")  # a second row for one tumour
+        f.write(f"P{dup['patient']},{dup['case']},{dup['number'] + shift},5,1,0,50\n")  # a second row for one tumour
 if scenario == "normal":
     tumours = [t for t in tumours if t is not tumours[1]]  # the duplicated tumour is left out
 
