@@ -153,7 +153,7 @@ public enum CasePipeline {
         marginSeconds += clock.lap()
 
         let uncertainties: [MarginUncertainty?] = proto.estimatesUncertainty
-            ? analysis.tumours.indices.map { fits.uncertainty(prepared, tumour: $0) } : analysis.tumours.map { _ in nil }
+            ? concurrentMap(Array(analysis.tumours.indices)) { fits.uncertainty(prepared, tumour: $0) } : analysis.tumours.map { _ in nil }
         let uncertaintySeconds = clock.lap()
 
         // No maps when none is asked for, or when no tumour maps into the post grid.

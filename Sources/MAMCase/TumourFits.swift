@@ -23,7 +23,8 @@ struct TumourFits {
         registered = registration != nil
         self.centroids = centroids
         if let registration, let settings {
-            local = centroids.enumerated().map { n, c in
+            // One tumour per core (each fit's seed is its tumour's: the same fits on any number of cores).
+            local = concurrentMap(Array(centroids.enumerated())) { n, c in
                 registration.surfaces.localEnsemble(registration.preToPost, around: c, settings: settings.settings,
                                                     seed: UInt64(n + 1))
             }
