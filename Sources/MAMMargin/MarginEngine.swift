@@ -256,7 +256,8 @@ public final class PreparedCase: Sendable {
     /// order): a fit refined around each tumour, say.
     public func measure(perTumour transforms: [Affine3D], figures: MarginFigures = .all) -> MarginAnalysis {
         precondition(transforms.count == tumours.count, "one transform per tumour")
-        let measured = zip(tumours, transforms).map {
+        // Tumours side by side (each measured on its own: the same figures on any number of cores).
+        let measured = concurrentMap(Array(zip(tumours, transforms))) {
             MarginEngine.measure($0.0, under: $0.1, zone: zone, settings: settings, figures: figures)
         }
         return MarginAnalysis(tumours: measured.map(\.0), surfaceMargins: measured.map(\.1), transforms: transforms,
