@@ -140,7 +140,12 @@ final class DICOMFile {
     static func hasPreamble(_ path: String) -> Bool {
         guard let handle = FileHandle(forReadingAtPath: path), let head = try? handle.read(upToCount: 132) else { return false }
         try? handle.close()
-        return head.count == 132 && head.suffix(4).elementsEqual(Array("DICM".utf8))
+        return hasPreamble(head)
+    }
+
+    /// True when a file's first bytes are DICOM's Part 10 preamble ("DICM" at byte 128).
+    static func hasPreamble(_ head: Data) -> Bool {
+        head.count >= 132 && head.dropFirst(128).prefix(4).elementsEqual(Array("DICM".utf8))
     }
 }
 

@@ -81,10 +81,10 @@ public enum ImageReaders {
     /// order) for NIfTI, `DICM` after a 128-byte preamble for DICOM (SEG or RTSTRUCT: the
     /// reader tells them apart).
     static func sniff(_ path: String) -> ImageFormat? {
-        if DICOMFile.hasPreamble(path) { return .dicomSeg }
-        guard let handle = FileHandle(forReadingAtPath: path), let head = try? handle.read(upToCount: 16) else { return nil }
+        guard let handle = FileHandle(forReadingAtPath: path), let head = try? handle.read(upToCount: 132) else { return nil }
         try? handle.close()
-        let bytes = [UInt8](head)
+        if DICOMFile.hasPreamble(head) { return .dicomSeg }
+        let bytes = [UInt8](head.prefix(16))
         if bytes.starts(with: Array("NRRD000".utf8)) { return .nrrd }
         let text = String(decoding: bytes, as: UTF8.self)
         if ["ObjectType", "NDims", "ObjectSubType", "Comment ", "Comment="].contains(where: { text.hasPrefix($0) }) { return .metaImage }

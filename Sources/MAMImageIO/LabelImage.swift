@@ -155,8 +155,8 @@ public struct LabelImage: Sendable {
     public let geometrySource: GeometrySource
     public let voxels: VoxelArray
     public let scaling: LinearScaling?
-    /// Named segments (3D Slicer's .seg.nrrd): each segment's name and label value; empty for
-    /// formats that name none.
+    /// Named segments (3D Slicer's .seg.nrrd, DICOM-SEG, RTSTRUCT): each segment's name and label
+    /// value; empty for formats that name none.
     public let segments: [Segment]
 
     /// A named structure of a segmentation file and the voxel value that marks it.

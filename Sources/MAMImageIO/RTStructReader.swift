@@ -31,8 +31,8 @@ struct RTStructReader {
         var contours: [[SIMD3<Double>]] = []
     }
 
-    /// The ROIs with their contours, and the referenced CT series' UID.
-    func structures(_ file: DICOMFile) throws(ImageIOError) -> (rois: [ROI], series: String) {
+    /// The ROIs with their contours.
+    func structures(_ file: DICOMFile) throws(ImageIOError) -> [ROI] {
         let path = file.path, data = file.dataset
         var rois: [ROI] = []
         for item in data.items(.structureSetROISequence) {
@@ -60,12 +60,18 @@ struct RTStructReader {
                 rois[r].contours.append(stride(from: 0, to: values.count, by: 3).map { SIMD3(values[$0], values[$0 + 1], values[$0 + 2]) })
             }
         }
+        return rois
+    }
+
+    /// The UID of the CT series the contours are drawn on.
+    func referencedSeries(_ file: DICOMFile) throws(ImageIOError) -> String {
+        let path = file.path, data = file.dataset
         let series = data.items(.referencedFrameOfReferenceSequence).flatMap { $0.items(.rtReferencedStudySequence) }
             .flatMap { $0.items(.rtReferencedSeriesSequence) }.compactMap { $0.string(.seriesInstanceUID) }
         guard let uid = series.first else {
             throw fail(path, "names no CT series (ReferencedFrameOfReferenceSequence > RTReferencedSeriesSequence)")
         }
-        return (rois, uid)
+        return uid
     }
 
     /// The CT series' grid: its slices (CT Image Storage files with the series UID) found near
@@ -116,12 +122,12 @@ struct RTStructReader {
     }
 
     func geometry(_ file: DICOMFile) throws(ImageIOError) -> ImageGeometry {
-        try referencedGrid(series: try structures(file).series, path: file.path)
+        try referencedGrid(series: try referencedSeries(file), path: file.path)
     }
 
     func read(_ file: DICOMFile) throws(ImageIOError) -> LabelImage {
-        let (rois, series) = try structures(file)
-        let geometry = try referencedGrid(series: series, path: file.path)
+        let rois = try structures(file)
+        let geometry = try referencedGrid(series: try referencedSeries(file), path: file.path)
         // Each ROI as runs of voxels along rows (an RTSTRUCT may hold fifty organs: no full-size mask each).
         let runs = try rois.map { roi throws(ImageIOError) in try rasterise(roi, on: geometry, path: file.path) }
         let voxels = LabelPainting.paint(labels: rois.map(\.number), sizes: runs.map { $0.reduce(0) { $0 + $1.count } },

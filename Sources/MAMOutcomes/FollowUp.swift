@@ -21,6 +21,7 @@ public struct FollowUpTable: Sendable {
         public var line: Int
         public var patientId: String
         public var caseId: String
+        /// The tumour's number, or its label value when the table names tumours by label (`byLabel`).
         public var tumour: Int
         public var time: Double
         public var ltp: Bool
@@ -68,10 +69,9 @@ public struct FollowUpTable: Sendable {
             func flag(_ key: String) throws(OutcomeError) -> Bool {
                 switch column[key] ?? "0" {
                 case "1": return true
-                case "0", "": return key != "ltp" ? false : try { () throws(OutcomeError) -> Bool in
-                    if column[key] == "" { throw fail("line \(line): ltp is empty (0 or 1)") }
-                    return false
-                }()
+                case "0": return false
+                case "" where key == "ltp": throw fail("line \(line): ltp is empty (0 or 1)")
+                case "": return false
                 case let other: throw fail("line \(line): \(key) is '\(other)', not 0 or 1")
                 }
             }
@@ -154,8 +154,7 @@ public struct OutcomeJoin: Sendable {
     public var duplicateRows: [Unjoined] = []
     public var withoutFollowUp: [Unjoined] = []
     public var withoutMargin: [Unjoined] = []
-    /// The first shell's width (mm) and the protocol's target margin, from the reports.
-    public var firstShellMM: Double?
+    /// The protocol's target margin, from the reports.
     public var targetMarginMM: Double?
     public var protocols: [String] = []
     /// The protocol's margin categories, in order.
@@ -188,7 +187,6 @@ public struct OutcomeJoin: Sendable {
                     withoutMargin.append(.init(line: row.line, caseId: caseId, tumour: t.number, reason: t.message ?? t.outcome))
                     continue
                 }
-                firstShellMM = firstShellMM ?? t.shells.first?.widthMM
                 tumours.append(OutcomeTumour(patientId: row.patientId, caseId: caseId, tumour: t.number, time: row.time, ltp: row.ltp,
                                              competing: row.competing, covariates: row.covariates, category: t.category?.name,
                                              categoryIndex: t.category?.index, figures: MarginFigure.all.map { $0.value(t) }))

@@ -242,7 +242,6 @@ extension OutcomesReport {
             }) : nil
 
         // Each figure: Cox, logistic regression at the horizon, ROC with a patient bootstrap, concordance.
-        let known = tumours.indices.filter { tumours[$0].ltp || tumours[$0].time >= options.horizon }
         var figures: [Figure] = []
         for (f, figure) in MarginFigure.all.enumerated() {
             let rows = tumours.indices.filter { tumours[$0].figures[f] != nil }
@@ -257,7 +256,7 @@ extension OutcomesReport {
                 messages.append("Cox regression: \(Self.reason(error))")
             }
             // By the horizon: LTP before it, or followed past it without LTP.
-            let horizonRows = rows.filter { known.contains($0) }
+            let horizonRows = rows.filter { tumours[$0].ltp || tumours[$0].time >= options.horizon }
             let outcome = horizonRows.map { tumours[$0].ltp && tumours[$0].time <= options.horizon }
             let horizonValues = horizonRows.map { tumours[$0].figures[f]! }
             var logistic: LogisticFit?

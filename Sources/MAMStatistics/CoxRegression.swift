@@ -75,7 +75,7 @@ public struct CoxRegression: Sendable {
             }
             var sums: [Int: [Double]] = [:]
             for (row, i) in order.enumerated() {
-                sums[clusters[i], default: [Double](repeating: 0, count: p)] = zip(sums[clusters[i]] ?? [Double](repeating: 0, count: p), dfbeta[row]).map(+)
+                for k in 0..<p { sums[clusters[i], default: [Double](repeating: 0, count: p)][k] += dfbeta[row][k] }
             }
             covariance = [Double](repeating: 0, count: p * p)
             for d in sums.values { for a in 0..<p { for b in 0..<p { covariance[a * p + b] += d[a] * d[b] } } }
