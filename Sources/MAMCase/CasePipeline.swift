@@ -134,7 +134,7 @@ public enum CasePipeline {
         let prepared: PreparedCase
         do {
             prepared = try MarginEngine.prepare(
-                MarginCase(tumours: tumours.map(\.mask), ablationZone: masks.zone, preLiver: masks.preLiver), settings: proto.margin)
+                MarginCase(tumours: tumours.map(\.mask), ablationZone: masks.zone, postGrid: masks.postGrid, preLiver: masks.preLiver), settings: proto.margin)
         } catch let error as MarginError {
             throw PipelineError.input("\(loaded.preFile), \(loaded.postFile): \(error)")
         } catch {

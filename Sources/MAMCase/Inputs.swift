@@ -2,6 +2,7 @@ import Foundation
 import MAMCore
 import MAMImageIO
 import MAMMargin
+import MAMRegistration
 
 /// A case's files, read and hashed.
 struct Inputs {
@@ -104,19 +105,22 @@ struct Inputs {
             where !Set(a).isDisjoint(with: b) {
                 throw PipelineError.input("\(file): the protocol's segment names give the liver and the lesion the same label value")
             }
-            // Four masks, two at a time. Tumour and zone voxels count as liver.
-            let jobs: [(LabelImage, [Int])] = [
-                (pre, labels.preTumour), (post, labels.postAblationZone),
-                (pre, labels.preLiver + labels.preTumour), (post, labels.postLiver + labels.postAblationZone),
+            // Four masks, each cropped to its structure with the room every later stage needs
+            // (never a whole-grid mask), both files at once. Tumour and zone voxels count as liver.
+            let liverPad = RigidRegistration.liverCropMarginVoxels
+            let jobs: [(LabelImage, [LabelImage.CropRequest])] = [
+                (pre, [.init(labels: Set(labels.preTumour),
+                             padVoxels: MarginEngine.cropMarginVoxels(proto.margin, spacing: pre.geometry.spacing)),
+                       .init(labels: Set(labels.preLiver + labels.preTumour), padVoxels: liverPad)]),
+                (post, [.init(labels: Set(labels.postAblationZone), padVoxels: MarginEngine.zoneCropMarginVoxels),
+                        .init(labels: Set(labels.postLiver + labels.postAblationZone), padVoxels: liverPad)]),
             ]
-            let made = concurrentMap(jobs) { image, values in
-                Result { () throws(ImageIOError) in try image.mask(labels: Set(values)) }
-            }
-            let tumour = try Self.required(made[0], prePath, "tumour", labels.preTumour, segments: pre.segments)
-            let zone = try Self.required(made[1], postPath, "ablation zone", labels.postAblationZone, segments: post.segments)
+            let made = concurrentMap(jobs) { image, requests in image.croppedMasks(requests) }
+            let tumour = try Self.required(made[0][0], prePath, "tumour", labels.preTumour, segments: pre.segments)
+            let zone = try Self.required(made[1][0], postPath, "ablation zone", labels.postAblationZone, segments: post.segments)
             // A liver mask only when the liver label is there (more voxels than the lesions).
-            var preLiver = try? made[2].get()
-            var postLiver = try? made[3].get()
+            var preLiver = try? made[0][1].get()
+            var postLiver = try? made[1][1].get()
             if let liver = preLiver, liver.count == tumour.count { preLiver = nil }
             if let liver = postLiver, liver.count == zone.count { postLiver = nil }
             if needLivers {
@@ -124,7 +128,7 @@ struct Inputs {
                 guard postLiver != nil else { throw Self.absent(post, "liver", labels.postLiver) }
             }
             return Masks(tumour: tumour, tumourImage: pre, tumourLabels: labels.preTumour, zone: zone,
-                         preLiver: preLiver, postLiver: postLiver)
+                         preLiver: preLiver, postLiver: postLiver, preGrid: pre.geometry, postGrid: post.geometry)
 
         case .structures(let preLiverPath, let tumourPath, let postLiverPath, let zonePath):
             let tumourImage = image(.preTumour)!
@@ -149,7 +153,7 @@ struct Inputs {
             }
             let values = (try? tumourImage.labelCounts().keys.filter { $0 != 0 }.sorted()) ?? []
             return Masks(tumour: tumour, tumourImage: tumourImage, tumourLabels: values, zone: zone,
-                         preLiver: preLiver, postLiver: postLiver)
+                         preLiver: preLiver, postLiver: postLiver, preGrid: tumour.geometry, postGrid: zone.geometry)
         }
     }
 
@@ -205,7 +209,7 @@ struct Inputs {
     }
 }
 
-/// The structures of one case.
+/// The structures of one case, each on its scan's grid or a crop of it.
 struct Masks {
     let tumour: Mask
     /// The image the tumours come from (for separation by label value); nil once the tumour
@@ -215,6 +219,9 @@ struct Masks {
     let zone: Mask
     let preLiver: Mask?
     let postLiver: Mask?
+    /// The scans' whole grids.
+    let preGrid: ImageGeometry
+    let postGrid: ImageGeometry
 
     /// One mask per tumour (crops of the pre grid with room for every figure), with its label
     /// value when the protocol separates tumours by label; tumour components below the

@@ -145,26 +145,20 @@ final class GzipFile {
         ImageIOError(path: path, problem: .unreadable(reason: String(cString: strerror(errno))))
     }
 
-    /// The whole content of the gzip file at `path`, inflated at once by libdeflate into a
-    /// buffer of exactly `expectedBytes` (what the checked header says the file holds: header,
-    /// extensions and voxels), which the caller deallocates. Nil unless the file is one
-    /// complete member whose CRC-32 and length check, holding exactly that many bytes, with
-    /// nothing after it: the streaming reader then reads it again and says what is wrong
+    /// Inflates the whole content of the gzip file at `path` at once (libdeflate) into `output`,
+    /// whose size is what the checked header says the file holds (header, extensions and
+    /// voxels). False unless the file is one complete member whose CRC-32 and length check,
+    /// holding exactly that many bytes, with nothing after it: the streaming reader then reads it again and says what is wrong
     /// (libdeflate reports a cut stream as corrupt or too long, without the detail).
-    static func inflateWhole(path: String, expectedBytes: Int) -> UnsafeMutableRawBufferPointer? {
+    static func inflateWhole(path: String, into output: UnsafeMutableRawBufferPointer) -> Bool {
         guard let compressed = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped),
-              let decompressor = libdeflate_alloc_decompressor() else { return nil }
+              let decompressor = libdeflate_alloc_decompressor() else { return false }
         defer { libdeflate_free_decompressor(decompressor) }
-        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, expectedBytes), alignment: 16)
         var consumed = 0, produced = 0
         let result = compressed.withUnsafeBytes { input in
-            libdeflate_gzip_decompress_ex(decompressor, input.baseAddress, input.count, output.baseAddress, expectedBytes,
+            libdeflate_gzip_decompress_ex(decompressor, input.baseAddress, input.count, output.baseAddress, output.count,
                                           &consumed, &produced)
         }
-        guard result == LIBDEFLATE_SUCCESS, consumed == compressed.count, produced == expectedBytes else {
-            output.deallocate()
-            return nil
-        }
-        return output
+        return result == LIBDEFLATE_SUCCESS && consumed == compressed.count && produced == output.count
     }
 }

@@ -194,32 +194,8 @@ public struct LabelImage: Sendable {
         let wanted = labels.sorted()
         let inside: [Bool]
         if scaling == nil, case .uint8(let raw) = voxels {
-            // The common case (label maps from segmentation tools): byte comparisons, 16 voxels
-            // at a time, on every core.
-            let bytes = wanted.filter { (0...255).contains($0) }.map { UInt8($0) }
-            inside = [Bool](unsafeUninitializedCapacity: raw.count) { out, initialized in
-                let target = UnsafeMutableRawPointer(out.baseAddress!).assumingMemoryBound(to: UInt8.self)
-                raw.withUnsafeBufferPointer { source in
-                    let source = source.baseAddress!
-                    concurrentChunks((raw.count + 15) / 16) { blocks in
-                        let end = min(raw.count, blocks.upperBound * 16)
-                        var i = blocks.lowerBound * 16
-                        while i + 16 <= end {
-                            let v = UnsafeRawPointer(source + i).loadUnaligned(as: SIMD16<UInt8>.self)
-                            var hit = SIMDMask<SIMD16<Int8>>(repeating: false)
-                            for b in bytes { hit .|= v .== SIMD16(repeating: b) }
-                            UnsafeMutableRawPointer(target + i).storeBytes(
-                                of: SIMD16<UInt8>(repeating: 0).replacing(with: 1, where: hit), as: SIMD16<UInt8>.self)
-                            i += 16
-                        }
-                        while i < end {
-                            target[i] = bytes.contains(source[i]) ? 1 : 0
-                            i += 1
-                        }
-                    }
-                }
-                initialized = raw.count
-            }
+            // The common case (label maps from segmentation tools): byte comparisons.
+            inside = Self.bytes(of: raw, in: IndexBox(geometry.size), size: geometry.size, matching: Self.byteValues(wanted))
         } else {
             let targets = wanted.map(Double.init)
             var nonFinite = 0
@@ -237,6 +213,84 @@ public struct LabelImage: Sendable {
     }
 
     public func mask(label: Int) throws(ImageIOError) -> Mask { try mask(labels: [label]) }
+
+    /// What `croppedMasks` makes: the voxels whose scaled value is one of `labels`, on the
+    /// bounding box of those voxels grown by `padVoxels` on every side (within the grid).
+    public struct CropRequest: Sendable {
+        public var labels: Set<Int>
+        public var padVoxels: Int
+
+        public init(labels: Set<Int>, padVoxels: Int) {
+            self.labels = labels
+            self.padVoxels = padVoxels
+        }
+    }
+
+    /// One mask per request: the voxels `mask(labels:)` gives, on the sub-grid of their
+    /// bounding box grown by the request's pad (same spacing and orientation, so every voxel
+    /// keeps its world position), with the same errors. A label map of bytes is never made into
+    /// a whole-grid mask: one pass finds every value's box and count (rows of zeros skipped 8
+    /// bytes at a time, runs of equal bytes as one), then each crop is filled from its box.
+    public func croppedMasks(_ requests: [CropRequest]) -> [Result<Mask, ImageIOError>] {
+        guard scaling == nil, case .uint8(let raw) = voxels else {
+            return requests.map { request in
+                Result { () throws(ImageIOError) -> Mask in
+                    let whole = try mask(labels: request.labels)
+                    return whole.cropped(to: whole.boundingBox.expanded(by: SIMD3(repeating: request.padVoxels), within: geometry.size))
+                }
+            }
+        }
+        let size = geometry.size
+        let found = ByteValueBoxes(raw, size: size)
+        return requests.map { request in
+            let wanted = Self.byteValues(request.labels.sorted())
+            let box = wanted.reduce(IndexBox(lower: .zero, upper: .zero)) { $0.union(found.boxes[Int($1)]) }
+            guard !box.isEmpty else {
+                let present = found.counts.indices.filter { found.counts[$0] > 0 }
+                return .failure(ImageIOError(path: path, problem: .labelAbsent(label: request.labels.min() ?? 0, present: present)))
+            }
+            let crop = box.expanded(by: SIMD3(repeating: request.padVoxels), within: size)
+            return .success(Mask(geometry: geometry.subGrid(crop), voxels: Self.bytes(of: raw, in: crop, size: size, matching: wanted)))
+        }
+    }
+
+    /// The labels that a byte can hold, as bytes.
+    private static func byteValues(_ labels: [Int]) -> [UInt8] {
+        labels.filter { (0...255).contains($0) }.map { UInt8($0) }
+    }
+
+    /// Whether each voxel of `box` (of a `size` grid of bytes) is one of `values`, in the box's
+    /// storage order: 16 bytes compared at a time, rows shared among the cores.
+    private static func bytes(of raw: [UInt8], in box: IndexBox, size: GridSize, matching values: [UInt8]) -> [Bool] {
+        let sub = box.size
+        return [Bool](unsafeUninitializedCapacity: sub.count) { out, initialized in
+            let target = UnsafeMutableRawPointer(out.baseAddress!).assumingMemoryBound(to: UInt8.self)
+            raw.withUnsafeBufferPointer { source in
+                let source = source.baseAddress!
+                concurrentChunks(sub.y * sub.z) { rows in
+                    for r in rows {
+                        let (j, k) = (box.lower.y + r % sub.y, box.lower.z + r / sub.y)
+                        let from = source + size.linearIndex(box.lower.x, j, k)
+                        let to = target + r * sub.x
+                        var i = 0
+                        while i + 16 <= sub.x {
+                            let v = UnsafeRawPointer(from + i).loadUnaligned(as: SIMD16<UInt8>.self)
+                            var hit = SIMDMask<SIMD16<Int8>>(repeating: false)
+                            for b in values { hit .|= v .== SIMD16(repeating: b) }
+                            UnsafeMutableRawPointer(to + i).storeBytes(
+                                of: SIMD16<UInt8>(repeating: 0).replacing(with: 1, where: hit), as: SIMD16<UInt8>.self)
+                            i += 16
+                        }
+                        while i < sub.x {
+                            to[i] = values.contains(from[i]) ? 1 : 0
+                            i += 1
+                        }
+                    }
+                }
+            }
+            initialized = sub.count
+        }
+    }
 
     /// Voxel count per label value (0 included). Throws `.nonFiniteVoxels` for NaN or infinite
     /// values and `.notALabelMap` when some value is not an integer. The distinct stored values
@@ -314,5 +368,68 @@ extension LabelImage {
             result.append((label, try mask(label: label)))
         }
         return result
+    }
+}
+
+/// Each byte value's voxel count and bounding box in a grid of bytes, found in one pass.
+struct ByteValueBoxes {
+    /// Indexed by value.
+    var counts = [Int](repeating: 0, count: 256)
+    var boxes = [IndexBox](repeating: IndexBox(lower: .zero, upper: .zero), count: 256)
+
+    init(_ raw: [UInt8], size: GridSize) {
+        // Slabs of slices side by side, each with its own tallies, merged in order.
+        let slabs = min(size.z, 64)
+        let tallies = concurrentMap(Array(0..<slabs)) { slab -> (counts: [Int], lower: [SIMD3<Int>], upper: [SIMD3<Int>]) in
+            var counts = [Int](repeating: 0, count: 256)
+            var lower = [SIMD3<Int>](repeating: SIMD3(repeating: .max), count: 256)
+            var upper = [SIMD3<Int>](repeating: SIMD3(repeating: .min), count: 256)
+            raw.withUnsafeBufferPointer { source in
+                for k in (size.z * slab / slabs)..<(size.z * (slab + 1) / slabs) {
+                    for j in 0..<size.y {
+                        let row = source.baseAddress! + size.linearIndex(0, j, k)
+                        if Self.allZero(row, size.x) {
+                            counts[0] += size.x
+                            lower[0] = pointwiseMin(lower[0], SIMD3(0, j, k))
+                            upper[0] = pointwiseMax(upper[0], SIMD3(size.x, j + 1, k + 1))
+                            continue
+                        }
+                        var i = 0
+                        while i < size.x {
+                            let v = row[i]
+                            var end = i + 1
+                            while end < size.x && row[end] == v { end += 1 }
+                            let n = Int(v)
+                            counts[n] += end - i
+                            lower[n] = pointwiseMin(lower[n], SIMD3(i, j, k))
+                            upper[n] = pointwiseMax(upper[n], SIMD3(end, j + 1, k + 1))
+                            i = end
+                        }
+                    }
+                }
+            }
+            return (counts, lower, upper)
+        }
+        for tally in tallies {
+            for n in 0..<256 where tally.counts[n] > 0 {
+                counts[n] += tally.counts[n]
+                boxes[n] = boxes[n].union(IndexBox(lower: tally.lower[n], upper: tally.upper[n]))
+            }
+        }
+    }
+
+    private static func allZero(_ row: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        let raw = UnsafeRawPointer(row)
+        var any: UInt64 = 0
+        var i = 0
+        while i + 8 <= count {
+            any |= raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            i += 8
+        }
+        while i < count {
+            any |= UInt64(row[i])
+            i += 1
+        }
+        return any == 0
     }
 }

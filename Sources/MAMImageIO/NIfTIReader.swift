@@ -191,16 +191,23 @@ public struct NIfTIReader: Sendable {
                                 _ header: NIfTIHeader) throws(ImageIOError) -> [T] {
         let file = try GzipFile(path: path)
         let expected = count * MemoryLayout<T>.stride
-        // A .nii.gz: the whole member at once (libdeflate), the voxels copied out of it; a file
-        // it does not take whole goes through the streaming reader below, which says why.
-        if file.isCompressed, let whole = GzipFile.inflateWhole(path: path, expectedBytes: header.voxelOffset + expected) {
-            defer { whole.deallocate() }
-            return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+        // A .nii.gz: the whole member at once (libdeflate), straight into the voxels' array (the
+        // header's bytes first, then moved down over them); a file it does not take whole goes
+        // through the streaming reader below, which says why.
+        if file.isCompressed {
+            let stride = MemoryLayout<T>.stride
+            let total = header.voxelOffset + expected
+            var whole = false
+            let values = [T](unsafeUninitializedCapacity: (total + stride - 1) / stride) { buffer, initialized in
                 let raw = UnsafeMutableRawBufferPointer(buffer)
-                raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: whole[header.voxelOffset..<(header.voxelOffset + expected)]))
-                if header.swapBytes { RawVoxels.swapBytes(raw, width: MemoryLayout<T>.stride) }
+                whole = GzipFile.inflateWhole(path: path, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<total]))
+                guard whole else { return }
+                let voxels = UnsafeMutableRawBufferPointer(rebasing: raw[0..<expected])
+                voxels.baseAddress!.copyMemory(from: raw.baseAddress! + header.voxelOffset, byteCount: expected)
+                if header.swapBytes { RawVoxels.swapBytes(voxels, width: stride) }
                 initialized = count
             }
+            if whole { return values }
         }
         try file.skip(header.voxelOffset)
         var failure: ImageIOError?

@@ -6,8 +6,12 @@ public import MAMSurface
 public struct MarginCase: Sendable {
     /// One mask per tumour, on the pre-ablation grid (or crops of it).
     public var tumours: [Mask]
-    /// The ablation zone(s), on the post-ablation grid; several zones act as their union.
+    /// The ablation zone(s), on the post-ablation grid or a crop of it; several zones act as
+    /// their union.
     public var ablationZone: Mask
+    /// The post-ablation scan's whole grid (where its field of view ends), when `ablationZone`
+    /// is a crop of it; nil: the zone's own grid.
+    public var postGrid: ImageGeometry?
     /// The pre-ablation liver (tumour voxels included), for the peri-tumoural shells and the
     /// capsule exclusion; optional.
     public var preLiver: Mask?
@@ -15,9 +19,11 @@ public struct MarginCase: Sendable {
     /// masks are already co-registered.
     public var preToPost: Affine3D
 
-    public init(tumours: [Mask], ablationZone: Mask, preLiver: Mask? = nil, preToPost: Affine3D = .identity) {
+    public init(tumours: [Mask], ablationZone: Mask, postGrid: ImageGeometry? = nil, preLiver: Mask? = nil,
+                preToPost: Affine3D = .identity) {
         self.tumours = tumours
         self.ablationZone = ablationZone
+        self.postGrid = postGrid
         self.preLiver = preLiver
         self.preToPost = preToPost
     }
@@ -95,7 +101,8 @@ public enum MarginEngine {
         var zone: AblationZone?
         var prepared: Result<[PreparedTumour], any Error> = .success([])
         concurrently({
-            zone = AblationZone(input.ablationZone, fillHoles: settings.fillAblationHoles,
+            zone = AblationZone(input.ablationZone, postGrid: input.postGrid ?? input.ablationZone.geometry,
+                                fillHoles: settings.fillAblationHoles,
                                 minimumVoxels: settings.minimumComponentVoxels(input.ablationZone.geometry))
         }, {
             prepared = Result {
@@ -128,9 +135,13 @@ public enum MarginEngine {
         (settings.shellWidthsMM.max() ?? 0) + (settings.capsuleExclusionMM ?? 0) + 2 * h.max()
     }
 
+    /// The margin (voxels) a crop of the post grid needs around the ablation zone's voxels:
+    /// what each zone part's own crop is grown by.
+    public static let zoneCropMarginVoxels = SubvoxelSurface.cropMargin
+
     /// The margin (voxels) a tumour crop needs around the tumour for every figure to be
     /// complete (see `Components.connected26`): crops with less lose part of their shells.
-    static func cropMarginVoxels(_ settings: MarginSettings, spacing h: SIMD3<Double>) -> Int {
+    public static func cropMarginVoxels(_ settings: MarginSettings, spacing h: SIMD3<Double>) -> Int {
         Int((reachMM(settings, spacing: h) / h.min()).rounded(.up))
     }
 
@@ -407,9 +418,9 @@ final class AblationZone: Sendable {
 
     /// Each part's region is its bounding box grown by `SubvoxelSurface.cropMargin` voxels;
     /// outside the regions nothing is inside the zone.
-    init(_ mask: Mask, fillHoles: Bool, minimumVoxels: Int) {
-        postGeometry = mask.geometry
-        let found = Components.connected26(mask, margin: SubvoxelSurface.cropMargin, minimumVoxels: minimumVoxels)
+    init(_ mask: Mask, postGrid: ImageGeometry, fillHoles: Bool, minimumVoxels: Int) {
+        postGeometry = postGrid
+        let found = Components.connected26(mask, margin: MarginEngine.zoneCropMarginVoxels, minimumVoxels: minimumVoxels)
         setAsideVoxels = found.removed
         let crops = found.parts.map { fillHoles ? Components.fillingHoles($0) : $0 }
         isEmpty = crops.isEmpty

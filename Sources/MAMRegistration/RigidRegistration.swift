@@ -193,6 +193,12 @@ public enum RigidRegistration {
         return [.identity] + signs.map { b * .diagonal($0) * a.transposed }
     }
 
+    /// The margin (voxels) a crop of a scan's grid needs around the liver's voxels for
+    /// registration to see what it sees on the whole grid: the Dice's box, grown by this much;
+    /// at least one voxel, so that the liver touches the crop's border only where it touches
+    /// the grid's (`FieldOfView`).
+    public static let liverCropMarginVoxels = 10
+
     /// Dice of the post liver and the pre liver mapped into the post grid (each post voxel
     /// centre looked up in the pre grid, nearest voxel), estimated on every second voxel along
     /// each axis of the post liver's bounding box grown by 10 voxels: for a liver that is
@@ -200,7 +206,7 @@ public enum RigidRegistration {
     static func dice(_ pre: Mask, _ post: Mask, _ preToPost: Affine3D) -> Double {
         let inverse = preToPost.inverse
         let g = post.geometry
-        let box = post.boundingBox.expanded(by: SIMD3(repeating: 10), within: g.size)
+        let box = post.boundingBox.expanded(by: SIMD3(repeating: liverCropMarginVoxels), within: g.size)
         let counts = concurrentMap(Array(stride(from: box.lower.z, to: box.upper.z, by: 2))) { k -> (both: Int, pre: Int, post: Int) in
             var (both, inPre, inPost) = (0, 0, 0)
             for j in stride(from: box.lower.y, to: box.upper.y, by: 2) {

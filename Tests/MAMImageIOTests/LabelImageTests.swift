@@ -69,4 +69,61 @@ struct LabelImageTests {
             }
         }
     }
+
+    /// croppedMasks (issue 20: no whole-grid mask for a CT-sized case) against the definition:
+    /// each voxel's scaled value tested one by one on the whole grid, that mask's bounding box
+    /// found by a plain loop, grown by the pad and clipped to the grid.
+    @Test("cropped masks: the whole-grid mask's voxels on its box grown by the pad, clipped at the grid's border; the same errors",
+          arguments: 0..<3)
+    func croppedMasks(_ kind: Int) throws {
+        let g = ImageGeometry(size: GridSize(37, 23, 11), spacing: SIMD3(0.7, 0.8, 2.5), origin: SIMD3(-10, 4, 30))
+        var generator = SeededGenerator(seed: UInt64(200 + kind))
+        // Label 1 fills a block touching the grid's low x face and its top slice; 2 a small block
+        // inside it; 3 scattered voxels; 7 one voxel in a corner; 4 nowhere. Rows of zeros and
+        // runs of every length, as label maps have.
+        var values = [Int](repeating: 0, count: g.size.count)
+        for k in 3..<11 { for j in 2..<15 { for i in 0..<20 { values[g.size.linearIndex(i, j, k)] = 1 } } }
+        for k in 5..<7 { for j in 6..<9 { for i in 8..<12 { values[g.size.linearIndex(i, j, k)] = 2 } } }
+        for _ in 0..<30 { values[Int.random(in: 0..<values.count, using: &generator)] = 3 }
+        values[g.size.linearIndex(36, 22, 0)] = 7
+        let voxels: VoxelArray
+        let scaling: LinearScaling?
+        switch kind {
+        case 0: (voxels, scaling) = (.uint8(values.map(UInt8.init)), nil)
+        case 1: (voxels, scaling) = (.int16(values.map(Int16.init)), nil)
+        default: (voxels, scaling) = (.uint8(values.map { UInt8($0 * 2) }), LinearScaling(slope: 0.5, intercept: 0))
+        }
+        let image = LabelImage(path: "t.nii", format: .nifti1, geometry: g, geometrySource: .sform, voxels: voxels, scaling: scaling)
+        let requests: [LabelImage.CropRequest] = [
+            .init(labels: [2], padVoxels: 3), .init(labels: [1, 2], padVoxels: 10), .init(labels: [3], padVoxels: 0),
+            .init(labels: [7], padVoxels: 2), .init(labels: [4], padVoxels: 1), .init(labels: [4, 2], padVoxels: 0),
+        ]
+        let made = image.croppedMasks(requests)
+        for (request, result) in zip(requests, made) {
+            let inside = values.map { request.labels.contains($0) }
+            guard inside.contains(true) else {
+                #expect(throws: ImageIOError(path: "t.nii", problem: .labelAbsent(label: 4, present: [0, 1, 2, 3, 7]))) { try result.get() }
+                continue
+            }
+            var lower = SIMD3(Int.max, Int.max, Int.max), upper = SIMD3(Int.min, Int.min, Int.min)
+            for k in 0..<g.size.z { for j in 0..<g.size.y { for i in 0..<g.size.x where inside[g.size.linearIndex(i, j, k)] {
+                lower = pointwiseMin(lower, SIMD3(i, j, k))
+                upper = pointwiseMax(upper, SIMD3(i, j, k) &+ 1)
+            } } }
+            let pad = SIMD3(repeating: request.padVoxels)
+            lower = pointwiseMax(lower &- pad, .zero)
+            upper = pointwiseMin(upper &+ pad, SIMD3(g.size.x, g.size.y, g.size.z))
+            let mask = try result.get()
+            #expect(mask.size == GridSize(upper.x - lower.x, upper.y - lower.y, upper.z - lower.z), "\(request.labels)")
+            var expected: [Bool] = []
+            for k in lower.z..<upper.z { for j in lower.y..<upper.y { for i in lower.x..<upper.x {
+                expected.append(inside[g.size.linearIndex(i, j, k)])
+            } } }
+            #expect(mask.voxels == expected, "\(request.labels)")
+            // Every voxel keeps its world position (1e-9 mm: one rounding of the grid's affine).
+            let first = g.world(atIndex: SIMD3(Double(lower.x), Double(lower.y), Double(lower.z)))
+            #expect(length(mask.geometry.world(atIndex: .zero) - first) < 1e-9)
+            #expect(mask.geometry.indexToWorld.linear == g.indexToWorld.linear)
+        }
+    }
 }
