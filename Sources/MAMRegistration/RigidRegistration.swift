@@ -108,14 +108,15 @@ public enum RigidRegistration {
         let sparse = SurfaceSample(points: stride(from: 0, to: source.points.count, by: 4).map { source.points[$0] },
                                    normals: stride(from: 0, to: source.normals.count, by: 4).map { source.normals[$0] })
         let trialICP = ICP(source: sparse, target: target, tree: icp.tree, postField: postField, settings: settings)
-        var best: (transform: Affine3D, rms: Double)?
-        for rotation in initialRotations(source.points, target.points) {
-            let pc = centroid(source.points)
-            let start = Affine3D(linear: rotation, translation: centroid(target.points) - rotation * pc)
-            let trial = trialICP.run(from: start, iterations: 3)
-            if best == nil || trial.rms < best!.rms { best = (trial.transform, trial.rms) }
+        // The trials side by side (each one's serial steps leave a core idle), the best taken
+        // in the rotations' order.
+        let (pc, qc) = (centroid(source.points), centroid(target.points))
+        let trials = concurrentMap(initialRotations(source.points, target.points)) { rotation in
+            trialICP.run(from: Affine3D(linear: rotation, translation: qc - rotation * pc), iterations: 3)
         }
-        return best!.transform
+        var best = trials[0]
+        for trial in trials.dropFirst() where trial.rms < best.rms { best = trial }
+        return best.transform
     }
 
     public static func register(preLiver: Mask, postLiver: Mask, settings: RegistrationSettings = RegistrationSettings(),
@@ -132,8 +133,8 @@ public enum RigidRegistration {
             SurfaceSample(mask: $0.0, spacingMM: $0.1)
         }
         // The field of view is not anatomy: samples near a cut are not fitted.
-        let preField = FieldOfView(mask: preLiver, marginMM: settings.borderExclusionMM)
-        let postField = FieldOfView(mask: postLiver, marginMM: settings.borderExclusionMM)
+        let fields = concurrentMap([preLiver, postLiver]) { FieldOfView(mask: $0, marginMM: settings.borderExclusionMM) }
+        let (preField, postField) = (fields[0], fields[1])
         let (source, target) = (samples[0].filtered(preField.contains), samples[1].filtered(postField.contains))
         guard source.points.count >= 6 else { throw RegistrationError.emptyLiver(which: "pre-ablation") }
         guard target.points.count >= 6 else { throw RegistrationError.emptyLiver(which: "post-ablation") }
