@@ -84,9 +84,15 @@ struct CaseBench: ParsableCommand {
             ("default (QC page, local fit, uncertainty)", []), ("--no-qc", ["--no-qc"]),
             ("--no-qc, no local fit nor uncertainty", ["--no-qc", "--protocol", without]),
         ]
-        // Alternating, so that both see the same machine state.
+        // The reference: a competent Python pipeline (Tests/Tools/python_pipeline.py: nibabel,
+        // scipy, Open3D), when MAMQ_PYTHON names a Python that has them (scripts/bench does).
+        let python = ProcessInfo.processInfo.environment["MAMQ_PYTHON"]
+        let pipeline = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Tests/Tools/python_pipeline.py").path
+        // Alternating, so that all see the same machine state.
         var wall = [[Double]](repeating: [], count: contenders.count)
         var reports = [[Report]](repeating: [], count: contenders.count)
+        var pythonWall: [Double] = []
         for _ in 0..<options.repeats {
             for (n, contender) in contenders.enumerated() {
                 let process = Process()
@@ -98,6 +104,16 @@ struct CaseBench: ParsableCommand {
                 })
                 guard process.terminationStatus == 0 else { throw ValidationError("mam-quantify exited with \(process.terminationStatus)") }
                 reports[n].append(try JSONDecoder().decode(Report.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))))
+            }
+            if let python {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: python)
+                process.arguments = [pipeline, pre, post, out + "/python-pipeline.json"]
+                pythonWall.append(try seconds {
+                    try process.run()
+                    process.waitUntilExit()
+                })
+                guard process.terminationStatus == 0 else { throw ValidationError("python_pipeline.py exited with \(process.terminationStatus)") }
             }
         }
         let analytic = tumours == 1 ? 25 - (length(SIMD3<Double>(2, 3, 2)) + 15) : 4
@@ -121,6 +137,13 @@ struct CaseBench: ParsableCommand {
         }
         for (name, key) in stages { row(name, reports.map { r in median(r.map { $0.timingsSeconds[keyPath: key] }) }) }
         row("mam-quantify PRE POST, wall time", wall.map(median))
+        if !pythonWall.isEmpty {
+            struct PythonResult: Decodable { let mam_mm: Double }
+            let result = try JSONDecoder().decode(PythonResult.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/python-pipeline.json")))
+            print(String(format: "  Python pipeline (nibabel, scipy, Open3D), wall time: %.1f ms, MAM %.2f mm; mam-quantify is %.1fx, %.1fx and %.1fx as fast",
+                         median(pythonWall) * 1000, result.mam_mm, median(pythonWall) / median(wall[0]), median(pythonWall) / median(wall[1]),
+                         median(pythonWall) / median(wall[2])))
+        }
         print(String(format: "  added by the QC page (wall, medians): %.1f ms", (median(wall[0]) - median(wall[1])) * 1000))
         print(String(format: "  added by the local refinement and the uncertainty (wall, medians): %.1f ms", (median(wall[1]) - median(wall[2])) * 1000))
     }
