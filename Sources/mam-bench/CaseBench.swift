@@ -98,10 +98,7 @@ struct CaseBench: ParsableCommand {
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: binary)
                 process.arguments = [pre, post, "--out", out, "--quiet"] + contender.arguments
-                wall[n].append(try seconds {
-                    try process.run()
-                    process.waitUntilExit()
-                })
+                wall[n].append(try timedRun(process))
                 guard process.terminationStatus == 0 else { throw ValidationError("mam-quantify exited with \(process.terminationStatus)") }
                 reports[n].append(try JSONDecoder().decode(Report.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))))
             }
@@ -109,10 +106,7 @@ struct CaseBench: ParsableCommand {
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: python)
                 process.arguments = [pipeline, pre, post, out + "/python-pipeline.json"]
-                pythonWall.append(try seconds {
-                    try process.run()
-                    process.waitUntilExit()
-                })
+                pythonWall.append(try timedRun(process))
                 guard process.terminationStatus == 0 else { throw ValidationError("python_pipeline.py exited with \(process.terminationStatus)") }
             }
         }

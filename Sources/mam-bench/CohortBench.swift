@@ -36,10 +36,7 @@ struct CohortBench: ParsableCommand {
                 process.executableURL = URL(fileURLWithPath: binary)
                 process.arguments = ["batch", cohort, "--out", out, "--jobs", "\(jobs)", "--force"]
                 process.standardOutput = FileHandle.nullDevice
-                times[jobs]!.append(try seconds {
-                    try process.run()
-                    process.waitUntilExit()
-                })
+                times[jobs]!.append(try timedRun(process))
                 guard process.terminationStatus == 0 else { throw ValidationError("batch exited with \(process.terminationStatus)") }
             }
         }

@@ -37,10 +37,7 @@ struct CohortPageBench: ParsableCommand {
             process.executableURL = URL(fileURLWithPath: binary)
             process.arguments = ["merge", out]
             process.standardOutput = FileHandle.nullDevice
-            times.append(try seconds {
-                try process.run()
-                process.waitUntilExit()
-            })
+            times.append(try timedRun(process))
             guard process.terminationStatus == 0 else { throw ValidationError("merge exited with \(process.terminationStatus)") }
         }
         let page = (try? manager.attributesOfItem(atPath: out + "/index.html")[.size] as? Int) ?? 0

@@ -39,10 +39,7 @@ struct OutcomesBench: ParsableCommand {
         for _ in 0..<options.repeats {
             let process = try launch(binary, ["outcomes", out + "/results", "--follow-up", out + "/follow_up.csv", "--out", out + "/outcomes",
                                               "--bootstrap", "1000"])
-            times.append(try seconds {
-                try process.run()
-                process.waitUntilExit()
-            })
+            times.append(try timedRun(process))
             guard process.terminationStatus == 0 else { throw ValidationError("outcomes exited with \(process.terminationStatus)") }
         }
         print("outcomes: a simulated trial of \(tumours) tumours (\(tumours / 2) patients); every analysis, 4 margin figures, "
