@@ -128,10 +128,13 @@ public enum RigidRegistration {
             throw RegistrationError.liversCannotBeMatched(preVolumeML: preVolume, postVolumeML: postVolume,
                                                          maxRatio: settings.maxVolumeRatio)
         }
-        // Both livers sampled at once (each sampling is mostly one thread).
-        let samples = concurrentMap([(preLiver, settings.sourceSpacingMM), (postLiver, settings.targetSpacingMM)]) {
-            SurfaceSample(mask: $0.0, spacingMM: $0.1)
-        }
+        // Both livers sampled at once, each on a thread of its own: their normals' parallel
+        // loops then get every core the other leaves idle (two iterations of one parallel
+        // loop would run each liver's normals on one core).
+        var preSample: SurfaceSample?, postSample: SurfaceSample?
+        concurrently({ preSample = SurfaceSample(mask: preLiver, spacingMM: settings.sourceSpacingMM) },
+                     { postSample = SurfaceSample(mask: postLiver, spacingMM: settings.targetSpacingMM) })
+        let samples = [preSample!, postSample!]
         // The field of view is not anatomy: samples near a cut are not fitted.
         let fields = concurrentMap([preLiver, postLiver]) { FieldOfView(mask: $0, marginMM: settings.borderExclusionMM) }
         let (preField, postField) = (fields[0], fields[1])
