@@ -243,9 +243,9 @@ public enum RigidRegistration {
 /// `e = n.(m - q) + w.((m - c) x n) + t.n`, is found by GSL's BFGS
 /// (`gsl_multimin_fdfminimizer_vector_bfgs2`) with the exact gradient; the update is then
 /// applied as the exact rotation R(w), and the next iteration linearises again. Stopping rule: the update moves no kept sample by more than
-/// `toleranceMM`, or, after 10 iterations, the kept pairs' RMS residual changes by less than
-/// `toleranceMM / 100` (trimmed ICP can cycle between two sets of pairs); otherwise not
-/// converged after `maxIterations` iterations.
+/// `toleranceMM`, or, after 10 iterations, the kept pairs' RMS residual differs by less than
+/// `toleranceMM / 100` from the previous iteration's or the one before (trimmed ICP can cycle
+/// between two sets of pairs); otherwise not converged after `maxIterations` iterations.
 struct ICP {
     let source: SurfaceSample
     let target: SurfaceSample
@@ -282,6 +282,7 @@ struct ICP {
     func run(from start: Affine3D, iterations: Int) -> (transform: Affine3D, rms: Double, iterations: Int, converged: Bool) {
         var transform = start
         var rms = Double.infinity
+        var lastTwo = Double.infinity  // the RMS two iterations back, once there is one
         for iteration in 1...iterations {
             let kept = trimmed(pairs(transform))
             guard kept.count >= 6 else { return (transform, .infinity, iteration, false) }
@@ -313,15 +314,19 @@ struct ICP {
             let t = SIMD3(x[3], x[4], x[5])
             let update = Affine3D(linear: r, translation: centre + t - r * centre)
             transform = update * transform
-            let previous = rms
+            let (beforePrevious, previous) = (lastTwo, rms)
             var unused = [Double](repeating: 0, count: 6)
             rms = (objective(x, &unused) / Double(kept.count)).squareRoot()
+            lastTwo = previous
             // The largest displacement of a kept sample by this update.
             let moved = kept.map { length(update.apply($0.moved) - $0.moved) }.max() ?? 0
             if moved < settings.toleranceMM { return (transform, rms, iteration, true) }
             // Trimmed ICP can cycle between two sets of kept pairs: stop when the fit no longer
-            // improves.
-            if iteration > 10 && abs(previous - rms) < settings.toleranceMM / 100 { return (transform, rms, iteration, true) }
+            // improves, or when it is back where it was two iterations before (the two sets
+            // trade places, each update undoing the last).
+            if iteration > 10 && (abs(previous - rms) < settings.toleranceMM / 100 || abs(beforePrevious - rms) < settings.toleranceMM / 100) {
+                return (transform, rms, iteration, true)
+            }
         }
         return (transform, rms, iterations, false)
     }
