@@ -128,7 +128,7 @@ struct Inputs {
                 guard postLiver != nil else { throw Self.absent(post, "liver", labels.postLiver) }
             }
             return Masks(tumour: tumour, tumourImage: pre, tumourLabels: labels.preTumour, zone: zone,
-                         preLiver: preLiver, postLiver: postLiver, preGrid: pre.geometry, postGrid: post.geometry)
+                         preLiver: preLiver, postLiver: postLiver, postGrid: post.geometry)
 
         case .structures(let preLiverPath, let tumourPath, let postLiverPath, let zonePath):
             let tumourImage = image(.preTumour)!
@@ -153,7 +153,7 @@ struct Inputs {
             }
             let values = (try? tumourImage.labelCounts().keys.filter { $0 != 0 }.sorted()) ?? []
             return Masks(tumour: tumour, tumourImage: tumourImage, tumourLabels: values, zone: zone,
-                         preLiver: preLiver, postLiver: postLiver, preGrid: tumour.geometry, postGrid: zone.geometry)
+                         preLiver: preLiver, postLiver: postLiver, postGrid: zone.geometry)
         }
     }
 
@@ -219,8 +219,7 @@ struct Masks {
     let zone: Mask
     let preLiver: Mask?
     let postLiver: Mask?
-    /// The scans' whole grids.
-    let preGrid: ImageGeometry
+    /// The post scan's whole grid (where its field of view ends; the zone is a crop of it).
     let postGrid: ImageGeometry
 
     /// One mask per tumour (crops of the pre grid with room for every figure), with its label

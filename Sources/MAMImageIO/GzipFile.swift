@@ -148,8 +148,9 @@ final class GzipFile {
     /// Inflates the whole content of the gzip file at `path` at once (libdeflate) into `output`,
     /// whose size is what the checked header says the file holds (header, extensions and
     /// voxels). False unless the file is one complete member whose CRC-32 and length check,
-    /// holding exactly that many bytes, with nothing after it: the streaming reader then reads it again and says what is wrong
-    /// (libdeflate reports a cut stream as corrupt or too long, without the detail).
+    /// holding exactly that many bytes, with nothing after it: the streaming reader then reads
+    /// it again and says what is wrong (libdeflate reports a cut stream as corrupt or too long,
+    /// without the detail).
     static func inflateWhole(path: String, into output: UnsafeMutableRawBufferPointer) -> Bool {
         guard let compressed = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped),
               let decompressor = libdeflate_alloc_decompressor() else { return false }

@@ -134,11 +134,10 @@ public enum RigidRegistration {
         var preSample: SurfaceSample?, postSample: SurfaceSample?
         concurrently({ preSample = SurfaceSample(mask: preLiver, spacingMM: settings.sourceSpacingMM) },
                      { postSample = SurfaceSample(mask: postLiver, spacingMM: settings.targetSpacingMM) })
-        let samples = [preSample!, postSample!]
         // The field of view is not anatomy: samples near a cut are not fitted.
         let fields = concurrentMap([preLiver, postLiver]) { FieldOfView(mask: $0, marginMM: settings.borderExclusionMM) }
         let (preField, postField) = (fields[0], fields[1])
-        let (source, target) = (samples[0].filtered(preField.contains), samples[1].filtered(postField.contains))
+        let (source, target) = (preSample!.filtered(preField.contains), postSample!.filtered(postField.contains))
         guard source.points.count >= 6 else { throw RegistrationError.emptyLiver(which: "pre-ablation") }
         guard target.points.count >= 6 else { throw RegistrationError.emptyLiver(which: "post-ablation") }
         let icp = ICP(source: source, target: target, postField: postField, settings: settings)
@@ -282,7 +281,7 @@ struct ICP {
     func run(from start: Affine3D, iterations: Int) -> (transform: Affine3D, rms: Double, iterations: Int, converged: Bool) {
         var transform = start
         var rms = Double.infinity
-        var lastTwo = Double.infinity  // the RMS two iterations back, once there is one
+        var earlier = Double.infinity  // the RMS of the iteration before the previous one
         for iteration in 1...iterations {
             let kept = trimmed(pairs(transform))
             guard kept.count >= 6 else { return (transform, .infinity, iteration, false) }
@@ -314,19 +313,19 @@ struct ICP {
             let t = SIMD3(x[3], x[4], x[5])
             let update = Affine3D(linear: r, translation: centre + t - r * centre)
             transform = update * transform
-            let (beforePrevious, previous) = (lastTwo, rms)
+            let previous = rms
             var unused = [Double](repeating: 0, count: 6)
             rms = (objective(x, &unused) / Double(kept.count)).squareRoot()
-            lastTwo = previous
             // The largest displacement of a kept sample by this update.
             let moved = kept.map { length(update.apply($0.moved) - $0.moved) }.max() ?? 0
             if moved < settings.toleranceMM { return (transform, rms, iteration, true) }
             // Trimmed ICP can cycle between two sets of kept pairs: stop when the fit no longer
             // improves, or when it is back where it was two iterations before (the two sets
             // trade places, each update undoing the last).
-            if iteration > 10 && (abs(previous - rms) < settings.toleranceMM / 100 || abs(beforePrevious - rms) < settings.toleranceMM / 100) {
+            if iteration > 10 && min(abs(previous - rms), abs(earlier - rms)) < settings.toleranceMM / 100 {
                 return (transform, rms, iteration, true)
             }
+            earlier = previous
         }
         return (transform, rms, iterations, false)
     }

@@ -38,8 +38,7 @@ struct AgreementBench: ParsableCommand {
             try NIfTIWriter.write(b, to: pathB)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: python)
-            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().appendingPathComponent("Tests/Tools/sitk_hausdorff_timing.py").path
+            let script = repositoryRoot.appendingPathComponent("Tests/Tools/sitk_hausdorff_timing.py").path
             process.arguments = [script, pathA, pathB, "\(max(1, options.repeats / 3))"]
             let output = Pipe()
             process.standardOutput = output

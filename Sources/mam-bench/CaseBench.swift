@@ -87,8 +87,7 @@ struct CaseBench: ParsableCommand {
         // The reference: a competent Python pipeline (Tests/Tools/python_pipeline.py: nibabel,
         // scipy, Open3D), when MAMQ_PYTHON names a Python that has them (scripts/bench does).
         let python = ProcessInfo.processInfo.environment["MAMQ_PYTHON"]
-        let pipeline = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Tests/Tools/python_pipeline.py").path
+        let pipeline = repositoryRoot.appendingPathComponent("Tests/Tools/python_pipeline.py").path
         // Alternating, so that all see the same machine state.
         var wall = [[Double]](repeating: [], count: contenders.count)
         var reports = [[Report]](repeating: [], count: contenders.count)

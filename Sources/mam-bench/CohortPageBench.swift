@@ -18,7 +18,7 @@ struct CohortPageBench: ParsableCommand {
         let out = options.data + "/cohort-page-\(cases)"
         let first = out + "/case-0000"
         if !manager.fileExists(atPath: first + "/report.json") {
-            let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            let sample = repositoryRoot
                 .appendingPathComponent("SampleCases/two-tumours").path
             let process = Process()
             process.executableURL = URL(fileURLWithPath: binary)

@@ -40,8 +40,7 @@ struct EDTBench: ParsableCommand {
     func edtSeconds(python: String, raw: String, spacing: SIMD3<Double>) throws -> Double {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Tests/Tools/edt_timing.py").path
+        let script = repositoryRoot.appendingPathComponent("Tests/Tools/edt_timing.py").path
         let s = RealisticCase.geometry.size
         process.arguments = [script, raw, "\(s.x)", "\(s.y)", "\(s.z)", "\(spacing.x)", "\(spacing.y)", "\(spacing.z)",
                              "\(options.repeats)"]

@@ -57,6 +57,10 @@ func timedRun(_ process: Process) throws -> Double {
     }
 }
 
+/// The repository's folder (sample cases, Python tools), from this file's place in it.
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
 /// Times `body` once, in seconds.
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds

@@ -14,7 +14,6 @@ struct OutcomesBench: ParsableCommand {
 
     func run() throws {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mam-quantify").path
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let out = options.data + "/outcomes-\(tumours)"
         func launch(_ executable: String, _ arguments: [String]) throws -> Process {
             let process = Process()
@@ -24,12 +23,12 @@ struct OutcomesBench: ParsableCommand {
             return process
         }
         if !FileManager.default.fileExists(atPath: out + "/follow_up.csv") {
-            let sample = root.appendingPathComponent("SampleCases/two-tumours").path
+            let sample = repositoryRoot.appendingPathComponent("SampleCases/two-tumours").path
             let template = try launch(binary, [sample + "/pre.nii.gz", sample + "/post.nii.gz", "--out", out + "/template", "--no-qc", "--quiet"])
             try template.run()
             template.waitUntilExit()
             guard let python = ProcessInfo.processInfo.environment["MAMQ_PYTHON"] else { throw ValidationError("set MAMQ_PYTHON (scripts/bench does)") }
-            let simulate = try launch(python, [root.appendingPathComponent("Tests/Tools/outcome_cohort.py").path, out + "/template/report.json",
+            let simulate = try launch(python, [repositoryRoot.appendingPathComponent("Tests/Tools/outcome_cohort.py").path, out + "/template/report.json",
                                                out, "normal", "--tumours", "\(tumours)"])
             try simulate.run()
             simulate.waitUntilExit()

@@ -75,8 +75,7 @@ extension Shape {
 func runPython(_ python: String, _ script: String, _ arguments: [String]) throws -> Data {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: python)
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    process.arguments = [root.appendingPathComponent(script).path] + arguments
+    process.arguments = [repositoryRoot.appendingPathComponent(script).path] + arguments
     let output = Pipe()
     process.standardOutput = output
     try process.run()
