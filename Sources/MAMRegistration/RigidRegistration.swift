@@ -296,7 +296,7 @@ struct ICP {
             for pair in kept {
                 let o = dot(pair.normal, pair.moved - pair.target)
                 let lever = cross(pair.moved - centre, pair.normal)
-                let j = [lever.x, lever.y, lever.z, pair.normal.x, pair.normal.y, pair.normal.z]
+                let j = SIMD8(lever.x, lever.y, lever.z, pair.normal.x, pair.normal.y, pair.normal.z, 0, 0)
                 for r in 0..<6 {
                     b[r] += o * j[r]
                     for s in r..<6 { a[r * 6 + s] += j[r] * j[s] }
@@ -323,7 +323,8 @@ struct ICP {
             transform = update * transform
             let previous = rms
             var unused = [Double](repeating: 0, count: 6)
-            rms = (objective(x, &unused) / Double(kept.count)).squareRoot()
+            // At least 0: the gathered quadratic can round below zero where the fit is exact.
+            rms = (max(0, objective(x, &unused)) / Double(kept.count)).squareRoot()
             // The largest displacement of a kept sample by this update.
             let moved = kept.map { length(update.apply($0.moved) - $0.moved) }.max() ?? 0
             if moved < settings.toleranceMM { return (transform, rms, iteration, true) }
