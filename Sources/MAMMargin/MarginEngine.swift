@@ -193,8 +193,17 @@ public enum MarginEngine {
                                      areasMM2: areas)
         guard figures == .all else { return (result, samples) }
 
-        // Volume coverage.
-        let inside = concurrentMap(tumour.voxels) { zone.contains(φ.apply($0)) }.filter { $0 }.count
+        // Volume coverage; only the zone parts that meet the crop's box as mapped can hold
+        // its voxels.
+        var mappedBox = (lower: SIMD3<Double>(repeating: .infinity), upper: SIMD3<Double>(repeating: -.infinity))
+        let far = SIMD3(Double(pre.size.x), Double(pre.size.y), Double(pre.size.z)) - 0.5
+        for corner in 0..<8 {
+            let index = SIMD3(corner & 1 == 0 ? -0.5 : far.x, corner & 2 == 0 ? -0.5 : far.y, corner & 4 == 0 ? -0.5 : far.z)
+            let p = φ.apply(pre.world(atIndex: index))
+            mappedBox = (pointwiseMin(mappedBox.lower, p), pointwiseMax(mappedBox.upper, p))
+        }
+        let candidates = zone.parts(meeting: mappedBox)
+        let inside = concurrentMap(tumour.voxels) { zone.contains(φ.apply($0), among: candidates) }.filter { $0 }.count
         result.fractionInsideAblation = Double(inside) / Double(count)
         result.residualVolumeML = Double(count - inside) * pre.voxelVolumeML
 
@@ -206,7 +215,7 @@ public enum MarginEngine {
             let out = out.baseAddress!
             concurrentChunks(shell.count) { range in
                 var hints = AblationZone.Hints()
-                for v in range { out[v] = zone.contains(φ.apply(shell[v].position), hints: &hints) }
+                for v in range { out[v] = zone.contains(φ.apply(shell[v].position), among: candidates, hints: &hints) }
             }
         }
         let shellWidths = settings.shellWidthsMM
@@ -455,9 +464,15 @@ final class AblationZone: Sendable {
         }
     }
 
-    /// Inside the zone: inside one of its parts (see `contains(_:hints:)`).
-    func contains(_ postPoint: SIMD3<Double>) -> Bool {
-        parts.indices.contains { n in
+    /// The parts whose regions meet the world box: the only ones a point in it can be inside.
+    func parts(meeting box: (lower: SIMD3<Double>, upper: SIMD3<Double>)) -> [Int] {
+        parts.indices.filter { all(regions[$0].lower .<= box.upper) && all(box.lower .<= regions[$0].upper) }
+    }
+
+    /// Inside the zone: inside one of the parts `candidates` (from `parts(meeting:)`; see
+    /// `contains(_:among:hints:)`).
+    func contains(_ postPoint: SIMD3<Double>, among candidates: [Int]) -> Bool {
+        candidates.contains { n in
             var hint: Int?
             return inRegion(n, postPoint) && Self.inside(parts[n], postPoint, hint: &hint)
         }
@@ -468,10 +483,11 @@ final class AblationZone: Sendable {
         var start: [Int?] = []
     }
 
-    /// `contains` for a run of neighbouring points; see `SurfaceDistance.signedDistance(_:hint:)`.
-    func contains(_ postPoint: SIMD3<Double>, hints: inout Hints) -> Bool {
+    /// `contains` for a run of neighbouring points, among the parts `candidates`; see
+    /// `SurfaceDistance.signedDistance(_:hint:)`.
+    func contains(_ postPoint: SIMD3<Double>, among candidates: [Int], hints: inout Hints) -> Bool {
         if hints.start.count != parts.count { hints.start = Array(repeating: nil, count: parts.count) }
-        for n in parts.indices where inRegion(n, postPoint) && Self.inside(parts[n], postPoint, hint: &hints.start[n]) { return true }
+        for n in candidates where inRegion(n, postPoint) && Self.inside(parts[n], postPoint, hint: &hints.start[n]) { return true }
         return false
     }
 
