@@ -24,7 +24,8 @@ public struct UncertaintySettings: Sendable, Equatable {
 /// A margin's uncertainty: a 95% interval and the probabilities of reaching thresholds.
 public struct MarginUncertainty: Sendable, Equatable {
     /// The 2.5th and 97.5th percentiles of the MAM over the draws (reflected about the
-    /// measured MAM).
+    /// measured MAM); where those leave out the measured MAM, the measured MAM plus or minus
+    /// the farther of them (Docs/uncertainty.md).
     public var lowerMM: Double
     public var upperMM: Double
     /// P(MAM >= the protocol's target) and P(MAM >= 0 mm).
@@ -161,9 +162,20 @@ extension PreparedCase {
                 }
             }
         }
+        // Where the reflected draws' interval leaves out the measured MAM itself, the draws lie
+        // on one side of it (a registration spread of several millimetres, beyond the
+        // linearisation's reach): the reflection then over-corrects, and the interval becomes
+        // the measured MAM plus or minus the farther of the two percentiles, with the draws
+        // and their reflections together for the probabilities.
+        var lower = Percentiles.linear(mams, 0.025), upper = Percentiles.linear(mams, 0.975)
+        if !(lower <= measured && measured <= upper) {
+            let half = max(measured - lower, upper - measured)
+            (lower, upper) = (measured - half, measured + half)
+            mams += mams.map { 2 * measured - $0 }
+        }
         let target = self.settings.targetMarginMM
         return MarginUncertainty(
-            lowerMM: Percentiles.linear(mams, 0.025), upperMM: Percentiles.linear(mams, 0.975),
+            lowerMM: lower, upperMM: upper,
             probabilityAtLeastTarget: Double(mams.count(where: { $0 >= target })) / Double(mams.count),
             probabilityAtLeastZero: Double(mams.count(where: { $0 >= 0 })) / Double(mams.count),
             registrationSpreadMM: (centreShift / Double(settings.draws)).squareRoot(),
