@@ -163,8 +163,10 @@ extension PreparedCase {
             }
         }
         // Where the reflected draws' interval leaves out the measured MAM itself, the draws lie
-        // on one side of it (a registration spread of several millimetres, beyond the
-        // linearisation's reach): the reflection then over-corrects, and the interval becomes
+        // on one side of it (every plausible transform lowers the MAM: the tumour sits at its
+        // largest margin in each direction the registration is unsure of, as after a spread of
+        // millimetres): whether the measured MAM lies below the truth or above it the data
+        // cannot tell, the reflection would over-correct, and the interval becomes
         // the measured MAM plus or minus the farther of the two percentiles, with the draws
         // and their reflections together for the probabilities.
         var lower = Percentiles.linear(mams, 0.025), upper = Percentiles.linear(mams, 0.975)
