@@ -133,7 +133,7 @@ let package = Package(
         .target(name: "MAMTestSupport", dependencies: ["MAMCore", "MAMImageIO", "MAMPhantoms"], path: "Tests/MAMTestSupport"),
         .testTarget(name: "MAMCoreTests", dependencies: ["MAMCore", "MAMTestSupport"]),
         .testTarget(name: "MAMImageIOTests", dependencies: ["MAMImageIO", "MAMCore", "MAMSurface", "MAMPhantoms", "MAMTestSupport"]),
-        .testTarget(name: "MAMNumericsTests", dependencies: ["MAMNumerics"]),
+        .testTarget(name: "MAMNumericsTests", dependencies: ["MAMNumerics", "MAMCore"]),
         .testTarget(name: "MAMStatisticsTests", dependencies: ["MAMStatistics", "MAMCore", "MAMTestSupport"]),
         .testTarget(name: "MAMSurfaceTests", dependencies: ["MAMSurface", "MAMCore", "MAMImageIO", "MAMTestSupport"]),
         .testTarget(name: "MAMRegistrationTests", dependencies: ["MAMRegistration", "MAMCore", "MAMImageIO", "MAMPhantoms", "MAMTestSupport"]),

@@ -126,6 +126,20 @@ public struct ImageGeometry: Sendable, Hashable, CustomStringConvertible {
     @inlinable
     public func world(atIndex index: SIMD3<Double>) -> SIMD3<Double> { indexToWorld.apply(index) }
 
+    /// The axis-aligned world box holding the grid to its voxels' outer faces, the grid mapped
+    /// by `transform` first when one is given.
+    public func outerWorldBox(mappedBy transform: Affine3D? = nil) -> (lower: SIMD3<Double>, upper: SIMD3<Double>) {
+        let far = SIMD3(Double(size.x), Double(size.y), Double(size.z)) - 0.5
+        var lower = SIMD3<Double>(repeating: .infinity), upper = SIMD3<Double>(repeating: -.infinity)
+        for corner in 0..<8 {
+            let index = SIMD3(corner & 1 == 0 ? -0.5 : far.x, corner & 2 == 0 ? -0.5 : far.y, corner & 4 == 0 ? -0.5 : far.z)
+            let p = transform.map { $0.apply(world(atIndex: index)) } ?? world(atIndex: index)
+            lower = pointwiseMin(lower, p)
+            upper = pointwiseMax(upper, p)
+        }
+        return (lower, upper)
+    }
+
     /// Continuous voxel index of a world position (mm); voxel centres are integral.
     @inlinable
     public func index(atWorld point: SIMD3<Double>) -> SIMD3<Double> { worldToIndex.apply(point) }

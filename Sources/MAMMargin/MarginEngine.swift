@@ -195,14 +195,7 @@ public enum MarginEngine {
 
         // Volume coverage; only the zone parts that meet the crop's box as mapped can hold
         // its voxels.
-        var mappedBox = (lower: SIMD3<Double>(repeating: .infinity), upper: SIMD3<Double>(repeating: -.infinity))
-        let far = SIMD3(Double(pre.size.x), Double(pre.size.y), Double(pre.size.z)) - 0.5
-        for corner in 0..<8 {
-            let index = SIMD3(corner & 1 == 0 ? -0.5 : far.x, corner & 2 == 0 ? -0.5 : far.y, corner & 4 == 0 ? -0.5 : far.z)
-            let p = φ.apply(pre.world(atIndex: index))
-            mappedBox = (pointwiseMin(mappedBox.lower, p), pointwiseMax(mappedBox.upper, p))
-        }
-        let candidates = zone.parts(meeting: mappedBox)
+        let candidates = zone.parts(meeting: pre.outerWorldBox(mappedBy: φ))
         let inside = concurrentMap(tumour.voxels) { zone.contains(φ.apply($0), among: candidates) }.filter { $0 }.count
         result.fractionInsideAblation = Double(inside) / Double(count)
         result.residualVolumeML = Double(count - inside) * pre.voxelVolumeML
@@ -436,18 +429,7 @@ final class AblationZone: Sendable {
         volumeML = crops.map(\.volumeML).reduce(0, +)
         shape = PrincipalExtents(crops)
         parts = crops.map { SurfaceDistance(SubvoxelSurface(mask: $0)) }
-        regions = parts.map { part in
-            let g = part.surface.field.geometry
-            let far = SIMD3(Double(g.size.x), Double(g.size.y), Double(g.size.z)) - 0.5
-            var lower = SIMD3<Double>(repeating: .infinity), upper = SIMD3<Double>(repeating: -.infinity)
-            for corner in 0..<8 {
-                let index = SIMD3(corner & 1 == 0 ? -0.5 : far.x, corner & 2 == 0 ? -0.5 : far.y, corner & 4 == 0 ? -0.5 : far.z)
-                let p = g.world(atIndex: index)
-                lower = pointwiseMin(lower, p)
-                upper = pointwiseMax(upper, p)
-            }
-            return (lower, upper)
-        }
+        regions = parts.map { $0.surface.field.geometry.outerWorldBox() }
     }
 
     /// Whether `postPoint` lies in part `n`'s region.

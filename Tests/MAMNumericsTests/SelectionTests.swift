@@ -1,3 +1,4 @@
+import MAMCore
 import MAMNumerics
 import Testing
 
@@ -7,7 +8,7 @@ struct SelectionTests {
     /// lengths, many ties, every position, and the same multiset left behind.
     @Test("nthSmallest equals sorted()[k] for every k, with ties, and keeps the values")
     func againstSort() {
-        var generator = SystemRandomNumberGenerator()
+        var generator = SeededGenerator(seed: 7)
         for n in [1, 2, 3, 7, 64, 501] {
             for ties in [false, true] {
                 let values = (0..<n).map { _ in ties ? Double(Int.random(in: 0...4, using: &generator)) : Double.random(in: -5...5, using: &generator) }
