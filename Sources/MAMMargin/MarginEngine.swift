@@ -437,13 +437,38 @@ final class AblationZone: Sendable {
         all(postPoint .>= regions[n].lower) && all(postPoint .<= regions[n].upper)
     }
 
-    /// Signed distances (mm, positive inside) to the union of the parts: the largest of the
-    /// distances to each part, exact because the parts do not touch. Nil when the zone is empty.
+    /// Signed distances (mm, positive inside) to the union of the parts, as `SurfaceDistance`
+    /// measures them to one surface: at the nearest point of the union's surface, which is the
+    /// parts' surfaces together (they do not touch). Each point's search starts with the part
+    /// that held its predecessor's nearest point, whose distance then bounds the searches of the
+    /// others: a part that lies farther costs a few tests near its tree's root, so that many
+    /// tumours and zone parts do not cost the product of their numbers. Nil when the zone is
+    /// empty.
     func signedDistances(_ points: [SIMD3<Double>]) -> [Double]? {
-        guard let first = parts.first?.signedDistances(points) else { return nil }
-        return parts.dropFirst().reduce(into: first) { best, part in
-            for (i, d) in part.signedDistances(points)!.enumerated() where d > best[i] { best[i] = d }
+        guard !isEmpty else { return nil }
+        var results = [Double](repeating: 0, count: points.count)
+        results.withUnsafeMutableBufferPointer { out in
+            let out = out.baseAddress!
+            concurrentChunks(points.count) { range in
+                var hints = [Int?](repeating: nil, count: parts.count)
+                var first = 0
+                for k in range {
+                    let q = points[k]
+                    var best: (part: Int, index: Int, squaredDistance: Double)?
+                    // The previous point's part, then the others in their order.
+                    for m in parts.indices {
+                        let n = m == 0 ? first : (m <= first ? m - 1 : m)
+                        if let found = parts[n].nearestPoint(to: q, closerThan: best?.squaredDistance ?? .infinity,
+                                                             hint: &hints[n]) {
+                            best = (n, found.index, found.squaredDistance)
+                        }
+                    }
+                    first = best!.part
+                    out[k] = parts[first].signedDistance(q, atPoint: best!.index)
+                }
+            }
         }
+        return results
     }
 
     /// The parts whose regions meet the world box: the only ones a point in it can be inside.

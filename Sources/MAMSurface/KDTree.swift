@@ -54,15 +54,25 @@ public struct KDTree: Sendable {
     /// Index (into the input array) of the nearest point, and its squared distance. `hint`, the
     /// input index of a point near the answer (say, the previous query's), only speeds it up.
     public func nearest(to q: SIMD3<Double>, hint: Int? = nil) -> (index: Int, squaredDistance: Double) {
+        nearest(to: q, hint: hint, closerThan: .infinity)!
+    }
+
+    /// `nearest`, when it lies closer than the square root of `squaredBound` (nil otherwise): a
+    /// bound found elsewhere (another tree's nearest point) keeps the search short, down to a few
+    /// tests near the root when the whole tree lies beyond it.
+    public func nearest(to q: SIMD3<Double>, hint: Int? = nil,
+                        closerThan squaredBound: Double) -> (index: Int, squaredDistance: Double)? {
         var best = -1
-        var bestD = Double.infinity
+        var bestD = squaredBound
         if let hint {
-            best = position[hint]
-            let d = points[best] - q
-            bestD = (d * d).sum()
+            let d = points[position[hint]] - q
+            if (d * d).sum() < bestD {
+                best = position[hint]
+                bestD = (d * d).sum()
+            }
         }
         withNodes { $0.search(q, 0, points.count, &best, &bestD) }
-        return (original[best], bestD)
+        return best < 0 ? nil : (original[best], bestD)
     }
 
     /// The input index of some point within `radius` of q (the hint's first, when it is one),

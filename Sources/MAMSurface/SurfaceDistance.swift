@@ -38,6 +38,21 @@ public final class SurfaceDistance: Sendable {
         return -dot(q - surface.points[i], surface.normals[i])
     }
 
+    /// The surface point nearest to q (its index in `surface.points`) and its squared distance,
+    /// when it lies closer than the square root of `squaredBound` (nil otherwise); `hint` as in
+    /// `signedDistance(_:hint:)`, updated only when a point is found.
+    public func nearestPoint(to q: SIMD3<Double>, closerThan squaredBound: Double,
+                             hint: inout Int?) -> (index: Int, squaredDistance: Double)? {
+        guard !tree.isEmpty, let found = tree.nearest(to: q, hint: hint, closerThan: squaredBound) else { return nil }
+        hint = found.index
+        return found
+    }
+
+    /// The signed distance of q measured at surface point i (its tangent plane), positive inside.
+    public func signedDistance(_ q: SIMD3<Double>, atPoint i: Int) -> Double {
+        -dot(q - surface.points[i], surface.normals[i])
+    }
+
     /// Whether some surface point lies within `radius` of q (Euclidean); `hint`, the index of
     /// a point found for a neighbouring query (updated here), is tried first.
     public func hasPoint(within radius: Double, of q: SIMD3<Double>, hint: inout Int?) -> Bool {

@@ -23,7 +23,7 @@ struct KDTreeTests {
         return points
     }
 
-    @Test("nearest point, points within a radius and some point within it agree with brute force (exactly), with and without hints")
+    @Test("nearest point (also under a bound), points within a radius and some point within it agree with brute force (exactly), with and without hints")
     func bruteForce() {
         var generator = SeededGenerator(seed: 11)
         let points = Self.points(&generator)
@@ -52,6 +52,13 @@ struct KDTreeTests {
                 #expect(d2 == distances[tree.inputIndexByPosition[p]])
             }
             #expect(byPosition.sorted() == within.sorted())
+            // The nearest point under a bound: found exactly when it lies closer than the bound
+            // (a hint farther than the bound must not be returned).
+            for pointHint in [nil, hint] {
+                let bounded = tree.nearest(to: q, hint: pointHint, closerThan: radius * radius)
+                #expect((bounded != nil) == (truth < radius * radius))
+                if let bounded { #expect(bounded.squaredDistance == truth && distances[bounded.index] == truth) }
+            }
             // Some point within the radius exactly when there is one, with and without a hint.
             for pointHint in [nil, hint] {
                 let any = tree.anyPoint(within: radius, of: q, hint: pointHint)
