@@ -72,6 +72,22 @@ public struct FieldOfView: Sendable {
         (self.lower, self.upper, cutSides) = (lower, upper, cut)
     }
 
+    /// The cut sides that face the head or the feet: "cranial" or "caudal" for each cut side
+    /// whose outward normal (world) lies within 45 degrees of the cranio-caudal axis (world z,
+    /// superior positive), in `cutSides`' order. Breathing moves the liver mostly along that
+    /// axis; a scan cut across it does not show how the liver beyond the cut moved, and a rigid
+    /// fit of what remains carries the motion of the part it sees to the rest
+    /// (Docs/registration.md).
+    public var cranioCaudalCuts: [String] {
+        let direction = geometry.direction
+        let cos45 = 0.5.squareRoot()
+        return cutSides.compactMap { side in
+            guard let axis = ["x", "y", "z"].firstIndex(of: String(side.dropFirst())) else { return nil }
+            let outward = direction[axis] * (side.hasPrefix("-") ? -1 : 1)
+            return outward.z >= cos45 ? "cranial" : outward.z <= -cos45 ? "caudal" : nil
+        }
+    }
+
     /// Whether a world point lies in the trusted region.
     public func contains(_ world: SIMD3<Double>) -> Bool {
         let i = geometry.index(atWorld: world)

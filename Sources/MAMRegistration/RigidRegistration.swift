@@ -77,6 +77,9 @@ public struct FittedSurfaces: Sendable {
     /// Where each scan's field of view cut its liver (`FieldOfView.cutSides`).
     public let preCutSides: [String]
     public let postCutSides: [String]
+    /// Those of the cuts that face the head or the feet (`FieldOfView.cranioCaudalCuts`).
+    public let preCranioCaudalCuts: [String]
+    public let postCranioCaudalCuts: [String]
 }
 
 public enum RegistrationError: Error, Equatable, CustomStringConvertible {
@@ -172,7 +175,9 @@ public enum RigidRegistration {
                                   verdict: reasons.isEmpty ? .accepted : .rejected, reasons: reasons,
                                   surfaces: FittedSurfaces(source: source, target: target, tree: icp.tree, postField: postField,
                                                            settings: settings, preCutSides: preField.cutSides,
-                                                           postCutSides: postField.cutSides))
+                                                           postCutSides: postField.cutSides,
+                                                           preCranioCaudalCuts: preField.cranioCaudalCuts,
+                                                           postCranioCaudalCuts: postField.cranioCaudalCuts))
     }
 
     static func centroid(_ points: [SIMD3<Double>]) -> SIMD3<Double> {

@@ -1,3 +1,4 @@
+import Foundation
 import MAMCore
 import MAMPhantoms
 import MAMRegistration
@@ -28,6 +29,32 @@ struct FieldOfViewTests {
         #expect(fov.contains(SIMD3(0, 0, -45)))
     }
 
+    @Test("a cut that faces the head or the feet in the world is named cranial or caudal, whatever the grid's orientation; a lateral one is not")
+    func cranioCaudal() {
+        // Slices from the feet up (identity), cut at the last slice: the cut faces the head.
+        let up = ImageGeometry(size: GridSize(100, 80, 42), spacing: SIMD3(2, 2, 2.5), origin: SIMD3(-99, -79, -74))
+        let upCut = FieldOfView(mask: paint(up, [Self.liver]), marginMM: 5)
+        #expect(upCut.cutSides == ["+z"] && upCut.cranioCaudalCuts == ["cranial"])
+        // Slices from the head down: the same index side now faces the feet.
+        let down = ImageGeometry(size: GridSize(100, 80, 42), spacing: SIMD3(2, 2, 2.5), origin: SIMD3(-99, -79, 74),
+                                 direction: Matrix3(columns: SIMD3(1, 0, 0), SIMD3(0, 1, 0), SIMD3(0, 0, -1)))
+        let downCut = FieldOfView(mask: paint(down, [Self.liver]), marginMM: 5)
+        #expect(downCut.cutSides == ["+z"] && downCut.cranioCaudalCuts == ["caudal"])
+        // Tilted by 30 degrees about the x axis: cos 30 = 0.87 of the normal along the head-foot
+        // axis, within 45 degrees of it.
+        let (c, s) = (cos(Double.pi / 6), sin(Double.pi / 6))
+        let tilted = ImageGeometry(size: GridSize(100, 100, 42), spacing: SIMD3(2, 2, 2.5), origin: SIMD3(-99, -60, -80),
+                                   direction: Matrix3(columns: SIMD3(1, 0, 0), SIMD3(0, c, -s), SIMD3(0, s, c)))
+        let tiltedCut = FieldOfView(mask: paint(tilted, [Self.liver]), marginMM: 5)
+        #expect(tiltedCut.cutSides.contains("+z") && tiltedCut.cranioCaudalCuts == ["cranial"], "\(tiltedCut.cutSides)")
+        // Sagittal slices (the third index axis runs to the patient's left): a cut there is
+        // lateral.
+        let sagittal = ImageGeometry(size: GridSize(80, 60, 30), spacing: SIMD3(2, 2.5, 2), origin: SIMD3(-85, -74, -74),
+                                     direction: Matrix3(columns: SIMD3(0, 1, 0), SIMD3(0, 0, 1), SIMD3(1, 0, 0)))
+        let sagittalCut = FieldOfView(mask: paint(sagittal, [Self.liver]), marginMM: 5)
+        #expect(sagittalCut.cutSides == ["+z"] && sagittalCut.cranioCaudalCuts.isEmpty, "\(sagittalCut.cutSides)")
+    }
+
     @Test("a liver whose mask stops in a large flat face inside the grid (a slab) is cut there, on either side")
     func slab() {
         var mask = paint(Self.grid, [Self.liver])
@@ -40,7 +67,9 @@ struct FieldOfViewTests {
                 }
             }
         }
-        #expect(Set(FieldOfView(mask: mask, marginMM: 5).cutSides) == ["-z", "+x"])
+        let fov = FieldOfView(mask: mask, marginMM: 5)
+        #expect(Set(fov.cutSides) == ["-z", "+x"])
+        #expect(fov.cranioCaudalCuts == ["caudal"])
     }
 
     @Test("the deformed-liver phantom's livers: no cut without truncation, the truncated side with it")
