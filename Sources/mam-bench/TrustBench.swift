@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MAMCase
 import MAMCore
 import MAMMargin
 import MAMPhantoms
@@ -37,6 +38,8 @@ struct TrustBench: ParsableCommand {
     struct Row {
         let options: DeformedLiverCase.Options
         let truth, global, local, shift, tre: Double
+        /// Whether the case reports a liver cut at its cranial or caudal end.
+        let cranioCaudalCut: Bool
         let intervals: [MarginUncertainty]
     }
 
@@ -88,6 +91,7 @@ struct TrustBench: ParsableCommand {
                           local: prepared.measure(preToPost: used, figures: .surface).tumours[0].minimalMarginMM!,
                           shift: length(used.apply(c) - r.preToPost.apply(c)),
                           tre: length(used.apply(c) - phantom.tumourCentrePost),
+                          cranioCaudalCut: !(r.surfaces.preCranioCaudalCuts + r.surfaces.postCranioCaudalCuts).isEmpty,
                           intervals: combos.map { prepared.uncertainty(tumour: 0, preToPost: used, alternatives: ensemble.alternatives,
                                                                           fitCovarianceColumns: useFit ? ensemble.fit.covarianceColumns : [], settings: $0)! })
             rows.append(row)
@@ -104,6 +108,14 @@ struct TrustBench: ParsableCommand {
                      rows.count, median(errors), errors.max() ?? 0, errors.count(where: { $0 > 1 }),
                      median(rows.map { abs($0.global - $0.truth) }), rows.map { abs($0.global - $0.truth) }.max() ?? 0,
                      rows.count(where: { abs($0.global - $0.truth) > 1 })))
+        // The report's warnings on the registration at a tumour (the built-in protocols'
+        // warning_mm for the local-vs-global one).
+        let warningMM = AnalysisProtocol.builtIn("iamcomplete")!.localRegistration!.warningMM
+        let shifted = rows.filter { $0.shift > warningMM }
+        let warned = rows.filter { $0.shift > warningMM || $0.cranioCaudalCut }
+        func unwarned(_ w: [Row]) -> Int { rows.count(where: { row in abs(row.local - row.truth) > 1 && !w.contains { $0.options.seed == row.options.seed } }) }
+        print("warned: \(shifted.count) local vs whole-liver fit, \(warned.count) with the cranio-caudal cut; above 1 mm unwarned: "
+              + "\(unwarned(shifted)) without the cut warning, \(unwarned(warned)) with it; above 1.5 mm: \(rows.count(where: { abs($0.local - $0.truth) > 1.5 }))")
         for (n, u) in combos.enumerated() {
             func summary(_ subset: [Row]) -> String {
                 guard !subset.isEmpty else { return "-" }
