@@ -207,8 +207,7 @@ public enum MarginEngine {
         inZone.withUnsafeMutableBufferPointer { out in
             let out = out.baseAddress!
             concurrentChunks(shell.count) { range in
-                var hints = AblationZone.Hints()
-                for v in range { out[v] = zone.contains(φ.apply(shell[v].position), among: candidates, hints: &hints) }
+                zone.contains(range.map { φ.apply(shell[$0].position) }, among: candidates, into: out + range.lowerBound)
             }
         }
         let shellWidths = settings.shellWidthsMM
@@ -477,7 +476,7 @@ final class AblationZone: Sendable {
     }
 
     /// Inside the zone: inside one of the parts `candidates` (from `parts(meeting:)`; see
-    /// `contains(_:among:hints:)`).
+    /// `contains(_:among:into:)`).
     func contains(_ postPoint: SIMD3<Double>, among candidates: [Int]) -> Bool {
         candidates.contains { n in
             var hint: Int?
@@ -485,24 +484,36 @@ final class AblationZone: Sendable {
         }
     }
 
-    /// Where the nearest-point searches of neighbouring points start, one per part.
-    struct Hints {
-        var start: [Int?] = []
-    }
-
-    /// `contains` for a run of neighbouring points, among the parts `candidates`; see
-    /// `SurfaceDistance.signedDistance(_:hint:)`.
-    func contains(_ postPoint: SIMD3<Double>, among candidates: [Int], hints: inout Hints) -> Bool {
-        if hints.start.count != parts.count { hints.start = Array(repeating: nil, count: parts.count) }
-        for n in candidates where inRegion(n, postPoint) && Self.inside(parts[n], postPoint, hint: &hints.start[n]) { return true }
-        return false
+    /// `contains` for a run of neighbouring points (`inside[k]` for `postPoints[k]`), among the
+    /// parts `candidates`: part by part, each reading its field in one go, over the points no
+    /// earlier part holds (which `contains` would ask it about, in the same order), its
+    /// nearest-point searches each starting where the previous one ended.
+    func contains(_ postPoints: [SIMD3<Double>], among candidates: [Int], into inside: UnsafeMutablePointer<Bool>) {
+        for k in postPoints.indices { inside[k] = false }
+        for n in candidates {
+            let part = parts[n]
+            let field = part.surface.field
+            let toIndex = field.geometry.worldToIndex
+            var hint: Int?
+            field.voxels.withUnsafeBufferPointer { voxels in
+                for (k, p) in postPoints.enumerated() where !inside[k] && inRegion(n, p) {
+                    inside[k] = Self.inside(part, p, field: SubvoxelSurface.interpolate(voxels.baseAddress!, size: field.size,
+                                                                                       at: toIndex.apply(p)), hint: &hint)
+                }
+            }
+        }
     }
 
     /// Inside one part: its anti-aliased field far from 0.5, else the sign of the distance to
     /// its sub-voxel surface.
     private static func inside(_ part: SurfaceDistance, _ postPoint: SIMD3<Double>, hint: inout Int?) -> Bool {
         let field = part.surface.field
-        let f = SubvoxelSurface.interpolate(field, at: field.geometry.index(atWorld: postPoint))
+        return inside(part, postPoint, field: SubvoxelSurface.interpolate(field, at: field.geometry.index(atWorld: postPoint)),
+                      hint: &hint)
+    }
+
+    /// `inside`, given the part's field `f` at the point.
+    private static func inside(_ part: SurfaceDistance, _ postPoint: SIMD3<Double>, field f: Double, hint: inout Int?) -> Bool {
         if f > 0.9 { return true }
         if f < 0.1 { return false }
         return (part.signedDistance(postPoint, hint: &hint) ?? -1) > 0
