@@ -173,25 +173,36 @@ public struct MarginAnalysis: Sendable {
         var category = [UInt8](repeating: 0, count: grid.size.count)
         // Voxels whose centre lies in a tumour, per tumour, in scan order; a voxel in two
         // tumours belongs to the first. Each tumour is looked for in its own box only, so the
-        // cost grows with the tumours' volumes, not with their number times the union's.
-        var inside = [[(voxel: Int, position: SIMD3<Double>)]](repeating: [], count: tumourSurfaces.count)
-        var claimed = Set<Int>()
-        for (t, tumourBox) in boxes.enumerated() where !tumourBox.isEmpty {
-            for k in tumourBox.lower.z..<tumourBox.upper.z {
-                for j in tumourBox.lower.y..<tumourBox.upper.y {
-                    for i in tumourBox.lower.x..<tumourBox.upper.x {
-                        let x = post.world(atIndex: SIMD3(Double(i), Double(j), Double(k)))
-                        guard tumourSurfaces[t].contains(inverses[t].apply(x)) else { continue }
-                        let v = SIMD3(i, j, k) &- box.lower &+ offset
-                        let linear = grid.size.linearIndex(v.x, v.y, v.z)
-                        if tumourSurfaces.count > 1, !claimed.insert(linear).inserted { continue }
-                        inside[t].append((linear, x))
-                    }
+        // cost grows with the tumours' volumes, not with their number times the union's; the
+        // boxes' slices side by side.
+        let slices = boxes.enumerated().flatMap { t, b in b.isEmpty ? [] : (b.lower.z..<b.upper.z).map { (tumour: t, k: $0) } }
+        let found = concurrentMap(slices) { slice -> [(voxel: Int, position: SIMD3<Double>)] in
+            let (t, k) = slice
+            let tumourBox = boxes[t]
+            var voxels: [(voxel: Int, position: SIMD3<Double>)] = []
+            for j in tumourBox.lower.y..<tumourBox.upper.y {
+                for i in tumourBox.lower.x..<tumourBox.upper.x {
+                    let x = post.world(atIndex: SIMD3(Double(i), Double(j), Double(k)))
+                    guard tumourSurfaces[t].contains(inverses[t].apply(x)) else { continue }
+                    let v = SIMD3(i, j, k) &- box.lower &+ offset
+                    voxels.append((grid.size.linearIndex(v.x, v.y, v.z), x))
                 }
             }
+            return voxels
         }
-        for (t, voxels) in inside.enumerated() where !voxels.isEmpty {
-            guard let samples = surfaceMargins[t] else { continue }
+        var inside = [[(voxel: Int, position: SIMD3<Double>)]](repeating: [], count: tumourSurfaces.count)
+        var claimed = Set<Int>()
+        for (slice, voxels) in zip(slices, found) {
+            for voxel in voxels {
+                if tumourSurfaces.count > 1, !claimed.insert(voxel.voxel).inserted { continue }
+                inside[slice.tumour].append(voxel)
+            }
+        }
+        // Each voxel's margin: that of the nearest surface sample, or less where a sample's
+        // nearest voxel it is; the tumours side by side.
+        let margins = concurrentMap(Array(inside.indices)) { t -> [Double] in
+            let voxels = inside[t]
+            guard !voxels.isEmpty, let samples = surfaceMargins[t] else { return [] }
             let sampleTree = KDTree(samples.postPoints)
             var values = [Double](repeating: 0, count: voxels.count)
             var hint: Int?
@@ -207,6 +218,9 @@ public struct MarginAnalysis: Sendable {
                 values[n] = min(values[n], m)
                 hint = n
             }
+            return values
+        }
+        for (voxels, values) in zip(inside, margins) {
             for (voxel, d) in zip(voxels, values) {
                 margin[voxel.voxel] = Float(d)
                 inTumour[voxel.voxel] = true
