@@ -47,6 +47,7 @@ struct ReportBuilder {
         zone.longAxisDirection = [rounded(u.x, 4), rounded(u.y, 4), rounded(u.z, 4)]
         return zone
     }
+
     /// The warning for a liver cut at its cranial or caudal end by a scan's field of view, nil
     /// when neither scan cuts it there. Breathing moves the liver mostly head to foot, by
     /// different amounts along it; a rigid fit of what remains carries the motion of the part it

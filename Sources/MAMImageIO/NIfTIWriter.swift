@@ -10,8 +10,9 @@ internal import _CNIfTI
 /// either one agree. NIfTI-1 is written unless a dimension exceeds 32767 (then NIfTI-2); a name
 /// ending in `.gz` is gzip-compressed at level 1: the maps are mostly background, and level 6
 /// made them a third smaller (149 -> 98 kB for the benchmark's twenty tumours) at 2.4 times the
-/// time, most of the writing time of a case with many tumours (Docs/benchmarks.md). The file is written under a temporary name in the same
-/// folder and renamed into place, so a reader never sees half a file.
+/// time, most of the writing time of a case with many tumours (Docs/benchmarks.md). The file is
+/// written under a temporary name in the same folder and renamed into place, so a reader never
+/// sees half a file.
 public enum NIfTIWriter {
     /// Writes `voxels` on `geometry`, with optional scl_slope / scl_inter.
     public static func write(_ voxels: VoxelArray, geometry: ImageGeometry, scaling: LinearScaling? = nil,

@@ -198,8 +198,8 @@ public struct MarginAnalysis: Sendable {
                 inside[slice.tumour].append(voxel)
             }
         }
-        // Each voxel's margin: that of the nearest surface sample, or less where a sample's
-        // nearest voxel it is; the tumours side by side.
+        // Each voxel's margin: that of its nearest surface sample, lowered to the margin of any
+        // sample whose nearest voxel it is; the tumours side by side.
         let margins = concurrentMap(Array(inside.indices)) { t -> [Double] in
             let voxels = inside[t]
             guard !voxels.isEmpty, let samples = surfaceMargins[t] else { return [] }

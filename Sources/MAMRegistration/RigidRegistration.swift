@@ -72,14 +72,15 @@ public struct FittedSurfaces: Sendable {
     let source: SurfaceSample
     let target: SurfaceSample
     let tree: KDTree
+    let preField: FieldOfView
     let postField: FieldOfView
     let settings: RegistrationSettings
     /// Where each scan's field of view cut its liver (`FieldOfView.cutSides`).
-    public let preCutSides: [String]
-    public let postCutSides: [String]
+    public var preCutSides: [String] { preField.cutSides }
+    public var postCutSides: [String] { postField.cutSides }
     /// Those of the cuts that face the head or the feet (`FieldOfView.cranioCaudalCuts`).
-    public let preCranioCaudalCuts: [String]
-    public let postCranioCaudalCuts: [String]
+    public var preCranioCaudalCuts: [String] { preField.cranioCaudalCuts }
+    public var postCranioCaudalCuts: [String] { postField.cranioCaudalCuts }
 }
 
 public enum RegistrationError: Error, Equatable, CustomStringConvertible {
@@ -173,11 +174,8 @@ public enum RigidRegistration {
         }
         return RegistrationResult(preToPost: final.transform, quality: quality,
                                   verdict: reasons.isEmpty ? .accepted : .rejected, reasons: reasons,
-                                  surfaces: FittedSurfaces(source: source, target: target, tree: icp.tree, postField: postField,
-                                                           settings: settings, preCutSides: preField.cutSides,
-                                                           postCutSides: postField.cutSides,
-                                                           preCranioCaudalCuts: preField.cranioCaudalCuts,
-                                                           postCranioCaudalCuts: postField.cranioCaudalCuts))
+                                  surfaces: FittedSurfaces(source: source, target: target, tree: icp.tree, preField: preField,
+                                                           postField: postField, settings: settings))
     }
 
     static func centroid(_ points: [SIMD3<Double>]) -> SIMD3<Double> {

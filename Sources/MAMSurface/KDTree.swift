@@ -66,10 +66,8 @@ public struct KDTree: Sendable {
         var bestD = squaredBound
         if let hint {
             let d = points[position[hint]] - q
-            if (d * d).sum() < bestD {
-                best = position[hint]
-                bestD = (d * d).sum()
-            }
+            let d2 = (d * d).sum()
+            if d2 < bestD { (best, bestD) = (position[hint], d2) }
         }
         withNodes { $0.search(q, 0, points.count, &best, &bestD) }
         return best < 0 ? nil : (original[best], bestD)

@@ -25,7 +25,7 @@ public final class SurfaceDistance: Sendable {
     public func signedDistance(_ q: SIMD3<Double>) -> Double? {
         guard !tree.isEmpty else { return nil }
         let i = tree.nearest(to: q).index
-        return -dot(q - surface.points[i], surface.normals[i])
+        return signedDistance(q, atPoint: i)
     }
 
     /// Positive inside, negative outside; `hint` (the index of a previous query's nearest
@@ -35,7 +35,7 @@ public final class SurfaceDistance: Sendable {
         guard !tree.isEmpty else { return nil }
         let i = tree.nearest(to: q, hint: hint).index
         hint = i
-        return -dot(q - surface.points[i], surface.normals[i])
+        return signedDistance(q, atPoint: i)
     }
 
     /// The surface point nearest to q (its index in `surface.points`) and its squared distance,
@@ -73,7 +73,7 @@ public final class SurfaceDistance: Sendable {
                 for k in range {
                     let i = tree.nearest(to: queries[k], hint: hint).index
                     hint = i
-                    out[k] = -dot(queries[k] - surface.points[i], surface.normals[i])
+                    out[k] = signedDistance(queries[k], atPoint: i)
                 }
             }
         }

@@ -111,11 +111,12 @@ struct TrustBench: ParsableCommand {
         // The report's warnings on the registration at a tumour (the built-in protocols'
         // warning_mm for the local-vs-global one).
         let warningMM = AnalysisProtocol.builtIn("iamcomplete")!.localRegistration!.warningMM
-        let shifted = rows.filter { $0.shift > warningMM }
-        let warned = rows.filter { $0.shift > warningMM || $0.cranioCaudalCut }
-        func unwarned(_ w: [Row]) -> Int { rows.count(where: { row in abs(row.local - row.truth) > 1 && !w.contains { $0.options.seed == row.options.seed } }) }
-        print("warned: \(shifted.count) local vs whole-liver fit, \(warned.count) with the cranio-caudal cut; above 1 mm unwarned: "
-              + "\(unwarned(shifted)) without the cut warning, \(unwarned(warned)) with it; above 1.5 mm: \(rows.count(where: { abs($0.local - $0.truth) > 1.5 }))")
+        func shifted(_ row: Row) -> Bool { row.shift > warningMM }
+        func warned(_ row: Row) -> Bool { shifted(row) || row.cranioCaudalCut }
+        func unwarned(_ isWarned: (Row) -> Bool) -> Int { rows.count(where: { abs($0.local - $0.truth) > 1 && !isWarned($0) }) }
+        print("warned: \(rows.count(where: shifted)) local vs whole-liver fit, \(rows.count(where: warned)) with the cranio-caudal cut; "
+              + "above 1 mm unwarned: \(unwarned(shifted)) without the cut warning, \(unwarned(warned)) with it; "
+              + "above 1.5 mm: \(rows.count(where: { abs($0.local - $0.truth) > 1.5 }))")
         for (n, u) in combos.enumerated() {
             func summary(_ subset: [Row]) -> String {
                 guard !subset.isEmpty else { return "-" }
