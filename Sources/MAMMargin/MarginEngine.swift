@@ -105,10 +105,12 @@ public enum MarginEngine {
                                 fillHoles: settings.fillAblationHoles,
                                 minimumVoxels: settings.minimumComponentVoxels(input.ablationZone.geometry))
         }, {
+            // Tumour by tumour side by side, for the same reason as the zone's parts.
+            let numbered = input.tumours.enumerated().filter { !$0.element.isEmpty }
             prepared = Result {
-                try input.tumours.enumerated().filter { !$0.element.isEmpty }.map { index, tumour in
-                    try PreparedTumour(tumour, number: index + 1, preLiver: input.preLiver, settings: settings)
-                }
+                try concurrentMap(numbered) { index, tumour in
+                    Result { try PreparedTumour(tumour, number: index + 1, preLiver: input.preLiver, settings: settings) }
+                }.map { try $0.get() }
             }
         })
         return PreparedCase(zone: zone!, tumours: try prepared.get(), settings: settings)
@@ -423,11 +425,13 @@ final class AblationZone: Sendable {
         postGeometry = postGrid
         let found = Components.connected26(mask, margin: MarginEngine.zoneCropMarginVoxels, minimumVoxels: minimumVoxels)
         setAsideVoxels = found.removed
-        let crops = found.parts.map { fillHoles ? Components.fillingHoles($0) : $0 }
+        // Part by part side by side: a part's own parallel loops leave cores idle in their
+        // serial steps, which with many small parts (a tumour each) add up.
+        let crops = concurrentMap(found.parts) { fillHoles ? Components.fillingHoles($0) : $0 }
         isEmpty = crops.isEmpty
         volumeML = crops.map(\.volumeML).reduce(0, +)
         shape = PrincipalExtents(crops)
-        parts = crops.map { SurfaceDistance(SubvoxelSurface(mask: $0)) }
+        parts = concurrentMap(crops) { SurfaceDistance(SubvoxelSurface(mask: $0)) }
         regions = parts.map { $0.surface.field.geometry.outerWorldBox() }
     }
 
