@@ -363,10 +363,23 @@ struct PreparedTumour: Sendable {
     /// hundredths of a millimetre at 5 mm). A voxel gets the smallest such width that holds a
     /// surface point, else d. Tumour voxels are never shell voxels: the tumour's volume is its
     /// voxel count, and no voxel counts twice.
+    ///
+    /// Most of the time went into the widths that hold no surface point, where a search must rule
+    /// out every point. Most surface points lie within half a voxel diagonal (τ) of a tumour
+    /// voxel centre (median 0.4 mm, 90% within 0.6 mm on 0.7 x 0.7 x 1.0 mm grids); for those
+    /// "near" points D >= d - τ, as the nearest one's tumour voxel centre is at least d away.
+    /// So a width below d - τ can only hold one of the few others, which a tree of their own
+    /// answers for: the same answer, searched among a few dozen points instead of thousands.
     static func shellVoxels(_ crop: Mask, liver: Mask?, surface: SubvoxelSurface,
                             widths unsorted: [Double]) -> [(position: SIMD3<Double>, distanceMM: Double)] {
         let toTumour = DistanceTransform.distance(to: crop)
         let diagonal = length(crop.geometry.spacing)
+        let near = diagonal / 2
+        // The points that may lie farther than `near` from every tumour voxel centre.
+        let far = zip(surface.points, distancesToNearestCentre(surface.points, crop)).filter { $0.1 > near}.map(\.0)
+        let farTree = KDTree(far)
+        // 1e-4 mm: beyond the rounding of the single-precision distances.
+        let nearOnlyBelow = near + 1e-4
         let widths = unsorted.sorted()
         let maxShell = widths.last ?? 0
         let size = crop.size
@@ -387,10 +400,14 @@ struct PreparedTumour: Sendable {
                             guard d > 0, d - diagonal <= maxShell, inLiver[row + i] else { continue }
                             let position = crop.geometry.world(atIndex: SIMD3(Double(i), Double(j), Double(k)))
                             var outside = d
-                            for width in widths where width >= d - diagonal && width <= d
-                                && tumourDistance.hasPoint(within: width, of: position, hint: &hint) {
-                                outside = width
-                                break
+                            for width in widths where width >= d - diagonal && width <= d {
+                                let holds = width < d - nearOnlyBelow
+                                    ? farTree.anyPoint(within: width, of: position) != nil
+                                    : tumourDistance.hasPoint(within: width, of: position, hint: &hint)
+                                if holds {
+                                    outside = width
+                                    break
+                                }
                             }
                             if outside <= maxShell { found.append((position, outside)) }
                         }
@@ -398,6 +415,30 @@ struct PreparedTumour: Sendable {
                     return found
                 }
             }
+        }
+    }
+
+    /// For each of `points`, its distance to the nearest voxel centre of `mask` (mm), or an upper
+    /// bound on it: only the 4 x 4 x 4 voxels around the point's cell are looked at (infinite
+    /// when none of them is in the mask).
+    static func distancesToNearestCentre(_ points: [SIMD3<Double>], _ mask: Mask) -> [Double] {
+        let g = mask.geometry
+        let last = SIMD3(g.size.x, g.size.y, g.size.z) &- 1
+        return points.map { p in
+            let index = g.index(atWorld: p)
+            let cell = SIMD3(Int(index.x.rounded(.down)), Int(index.y.rounded(.down)), Int(index.z.rounded(.down)))
+            let (lower, upper) = (pointwiseMax(cell &- 1, .zero), pointwiseMin(cell &+ 2, last))
+            guard all(lower .<= upper) else { return .infinity }
+            var nearest = Double.infinity
+            for z in lower.z...upper.z {
+                for y in lower.y...upper.y {
+                    for x in lower.x...upper.x where mask[x, y, z] {
+                        let d = p - g.world(atIndex: SIMD3(Double(x), Double(y), Double(z)))
+                        nearest = min(nearest, (d * d).sum())
+                    }
+                }
+            }
+            return nearest.squareRoot()
         }
     }
 }

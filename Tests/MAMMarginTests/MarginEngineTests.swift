@@ -252,4 +252,44 @@ struct MarginEngineTests {
         #expect(result.minimalMarginMM == nil)
         #expect(result.message?.contains("field of view") == true)
     }
+
+    /// The shells' voxel counts by their definition, every surface point searched: a voxel at
+    /// distance d from the nearest tumour voxel centre lies in the smallest shell width w with
+    /// d - (voxel diagonal) <= w <= d that holds a point of the tumour's sub-voxel surface
+    /// within w, else at d. The engine skips most searches with a bound (see
+    /// `PreparedTumour.shellVoxels`); the counts must be the same, exactly.
+    @Test("shell voxels: the same counts as the definition searched over every surface point",
+          arguments: [SIMD3(0.7, 0.7, 1.0), SIMD3(0.8, 0.8, 2.5)])
+    func shellVoxelsByDefinition(spacing: SIMD3<Double>) throws {
+        let centre = SIMD3(0.31, -0.17, 0.23)
+        let g = grid(around: centre, extentMM: 60, spacing: spacing)
+        // Without symmetry: an ellipsoid, tilted, with a bump.
+        let tumour = paint(g, [.ellipsoid(center: centre, radii: SIMD3(7, 5, 6), axes: .rotation(axis: SIMD3(1, 2, 3), degrees: 35)),
+                               .sphere(center: centre + SIMD3(5, 3, -2), radius: 3.5)])
+        let zone = paint(g, [.sphere(center: centre, radius: 12)])
+        let result = try MarginEngine.analyse(MarginCase(tumours: [tumour], ablationZone: zone)).tumours[0]
+
+        let points = SubvoxelSurface(mask: SubvoxelSurface.crop(tumour, around: tumour.boundingBox)).points
+        let toTumour = DistanceTransform.distance(to: tumour).millimetres
+        let diagonal = length(spacing)
+        let widths = [5.0, 10.0]
+        var counts = [0, 0]
+        for k in 0..<g.size.z {
+            for j in 0..<g.size.y {
+                for i in 0..<g.size.x {
+                    let d = Double(toTumour[g.size.linearIndex(i, j, k)])
+                    guard d > 0, d - diagonal <= widths[1] else { continue }
+                    let q = g.world(atIndex: SIMD3(Double(i), Double(j), Double(k)))
+                    let distance = widths.first { w in
+                        w >= d - diagonal && w <= d && points.contains { p in ((p - q) * (p - q)).sum() <= w * w }
+                    } ?? d
+                    for n in widths.indices where distance <= widths[n] { counts[n] += 1 }
+                }
+            }
+        }
+        #expect(counts[0] > 0 && counts[1] > counts[0])
+        for (shell, count) in zip(result.shells, counts) {
+            #expect(Int((shell.volumeML / g.voxelVolumeML).rounded()) == count, "\(shell.widthMM) mm shell")
+        }
+    }
 }
