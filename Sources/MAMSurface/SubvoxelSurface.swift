@@ -418,10 +418,13 @@ struct FitInputs: Sendable {
         // Inverse variance along the normal of a crossing on each axis's segments.
         let inverseVariance = 1 / (n * n * h2 / 12 + varianceFloor)
         let spread = 1 / (2 * s * s)
-        // Rows of the normal equations (first six lanes) and their right-hand side.
-        var rows = (SIMD8<Double>.zero, SIMD8<Double>.zero, SIMD8<Double>.zero,
-                    SIMD8<Double>.zero, SIMD8<Double>.zero, SIMD8<Double>.zero)
-        var rhs = SIMD8<Double>.zero
+        // Rows of the normal equations and their right-hand side, each as lanes 0-3 and 4-5.
+        var low = (SIMD4<Double>.zero, SIMD4<Double>.zero, SIMD4<Double>.zero,
+                   SIMD4<Double>.zero, SIMD4<Double>.zero, SIMD4<Double>.zero)
+        var high = (SIMD2<Double>.zero, SIMD2<Double>.zero, SIMD2<Double>.zero,
+                    SIMD2<Double>.zero, SIMD2<Double>.zero, SIMD2<Double>.zero)
+        var rhsLow = SIMD4<Double>.zero
+        var rhsHigh = SIMD2<Double>.zero
         data.points.withUnsafeBufferPointer { points in
             data.normals.withUnsafeBufferPointer { normals in
                 data.axes.withUnsafeBufferPointer { axes in
@@ -432,24 +435,28 @@ struct FitInputs: Sendable {
                         let axis = axes[j]
                         let variance = axis == 0 ? inverseVariance.x : (axis == 1 ? inverseVariance.y : inverseVariance.z)
                         let weight = exp(-d2 * spread) * variance
-                        let e = SIMD8<Double>(1, u, v, u * u, u * v, v * v, 0, 0)
-                        let we = weight * e
-                        rows.0 += we[0] * e
-                        rows.1 += we[1] * e
-                        rows.2 += we[2] * e
-                        rows.3 += we[3] * e
-                        rows.4 += we[4] * e
-                        rows.5 += we[5] * e
-                        rhs += w * we
+                        let (e, f) = (SIMD4<Double>(1, u, v, u * u), SIMD2<Double>(u * v, v * v))
+                        let (we, wf) = (weight * e, weight * f)
+                        low.0 += we[0] * e; high.0 += we[0] * f
+                        low.1 += we[1] * e; high.1 += we[1] * f
+                        low.2 += we[2] * e; high.2 += we[2] * f
+                        low.3 += we[3] * e; high.3 += we[3] * f
+                        low.4 += wf[0] * e; high.4 += wf[0] * f
+                        low.5 += wf[1] * e; high.5 += wf[1] * f
+                        rhsLow += w * we
+                        rhsHigh += w * wf
                     }
                 }
             }
         }
         var matrix = [Double](repeating: 0, count: 36)
-        for (r, row) in [rows.0, rows.1, rows.2, rows.3, rows.4, rows.5].enumerated() {
-            for c in 0..<6 { matrix[r * 6 + c] = row[c] }
+        let rows = [(low.0, high.0), (low.1, high.1), (low.2, high.2), (low.3, high.3), (low.4, high.4), (low.5, high.5)]
+        for (r, (a, b)) in rows.enumerated() {
+            for c in 0..<4 { matrix[r * 6 + c] = a[c] }
+            for c in 0..<2 { matrix[r * 6 + 4 + c] = b[c] }
         }
-        return solveSymmetric6(matrix, (0..<6).map { rhs[$0] })
+        let rhs = [rhsLow[0], rhsLow[1], rhsLow[2], rhsLow[3], rhsHigh[0], rhsHigh[1]]
+        return solveSymmetric6(matrix, rhs)
     }
 }
 
