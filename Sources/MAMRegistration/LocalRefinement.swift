@@ -97,9 +97,12 @@ extension FittedSurfaces {
             return LocalFit(preToPost: transform, iterations: iterations, effectiveSamples: weightSum,
                             startResidualMM: startResidual, residualMM: residual, covarianceColumns: columns)
         }
+        // Each sample's match in the previous iteration: its search's hint in the next.
+        var previous: [(index: Int, squaredDistance: Double)]?
         for iteration in 1...settings.maxIterations {
             let moved = points.map(transform.apply)
-            let nearest = nearestIndices(moved, in: tree)
+            let nearest = nearestIndices(moved, in: tree, hints: previous)
+            previous = nearest
             var pairs: [(i: Int, j: Int, distance: Double)] = []
             for i in moved.indices {
                 let (j, d2) = nearest[i]

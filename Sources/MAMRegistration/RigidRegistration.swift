@@ -389,8 +389,11 @@ struct ICP {
 }
 
 /// The nearest point of `tree` to each query, in parallel; queries in scan order share search
-/// bounds (the previous answer is a hint).
-func nearestIndices(_ queries: [SIMD3<Double>], in tree: KDTree) -> [(index: Int, squaredDistance: Double)] {
+/// bounds (the previous answer is a hint), unless `hints` gives each query its own (say, its
+/// answer in the previous iteration of a fit, a few tenths of a millimetre off, where the
+/// neighbouring query's lies a sample spacing away).
+func nearestIndices(_ queries: [SIMD3<Double>], in tree: KDTree,
+                    hints: [(index: Int, squaredDistance: Double)]? = nil) -> [(index: Int, squaredDistance: Double)] {
     var results = [(index: Int, squaredDistance: Double)](repeating: (0, 0), count: queries.count)
     results.withUnsafeMutableBufferPointer { out in
         let out = out.baseAddress!
@@ -398,7 +401,7 @@ func nearestIndices(_ queries: [SIMD3<Double>], in tree: KDTree) -> [(index: Int
             concurrentChunks(q.count) { range in
                 var hint: Int?
                 for i in range {
-                    out[i] = tree.nearest(to: q[i], hint: hint)
+                    out[i] = tree.nearest(to: q[i], hint: hints?[i].index ?? hint)
                     hint = out[i].index
                 }
             }
