@@ -19,16 +19,16 @@ public enum Components {
         let parts = kept.map { c in
             let id = Int32(c + 1)
             let outer = labelled.outer
-            let inWhole = IndexBox(lower: labelled.boxes[c].lower &+ outer.lower, upper: labelled.boxes[c].upper &+ outer.lower)
+            let tight = labelled.boxes[c]
+            let inWhole = IndexBox(lower: tight.lower &+ outer.lower, upper: tight.upper &+ outer.lower)
                 .expanded(by: SIMD3(repeating: margin), within: whole.size)
             var part = Mask(geometry: whole.geometry.subGrid(inWhole), repeating: false)
-            for k in inWhole.lower.z..<inWhole.upper.z {
-                for j in inWhole.lower.y..<inWhole.upper.y {
-                    for i in inWhole.lower.x..<inWhole.upper.x {
-                        let local = SIMD3(i, j, k) &- outer.lower
-                        guard labelled.size.contains(local.x, local.y, local.z),
-                              labelled.label[labelled.size.linearIndex(local.x, local.y, local.z)] == id else { continue }
-                        part[i - inWhole.lower.x, j - inWhole.lower.y, k - inWhole.lower.z] = true
+            // Only the component's own box can hold its voxels (the margin around it is empty).
+            let shift = outer.lower &- inWhole.lower
+            for k in tight.lower.z..<tight.upper.z {
+                for j in tight.lower.y..<tight.upper.y {
+                    for i in tight.lower.x..<tight.upper.x where labelled.label[labelled.size.linearIndex(i, j, k)] == id {
+                        part[i + shift.x, j + shift.y, k + shift.z] = true
                     }
                 }
             }
