@@ -14,19 +14,23 @@ public struct MaskLayer: Sendable {
         postToIndex = mask.geometry.worldToIndex * preToPost.inverse
     }
 
-    /// Whether the voxel nearest to the continuous index `i` is inside (false off the grid).
-    func contains(index: SIMD3<Double>) -> Bool {
-        // Nearest voxel: floor(i + 0.5), which the bounds check keeps from overflowing.
-        let i = (index + 0.5).rounded(.down)
-        let s = mask.size
-        guard i.x >= 0, i.y >= 0, i.z >= 0, i.x < Double(s.x), i.y < Double(s.y), i.z < Double(s.z) else { return false }
-        return mask.voxels[s.linearIndex(Int(i.x), Int(i.y), Int(i.z))]
-    }
-
-    /// The layer on a plane: one flag per pixel, rows top to bottom.
+    /// The layer on a plane: one flag per pixel, rows top to bottom; a pixel shows the voxel
+    /// nearest to it (false off the grid).
     public func sample(_ plane: SlicePlane) -> [Bool] {
         var flags = [Bool](repeating: false, count: plane.pixels * plane.pixels)
-        plane.forEachPixel(mappedBy: postToIndex) { n, i in flags[n] = contains(index: i) }
+        let s = mask.size
+        let upper = SIMD3(Double(s.x), Double(s.y), Double(s.z))
+        mask.voxels.withUnsafeBufferPointer { voxels in
+            flags.withUnsafeMutableBufferPointer { flags in
+                plane.forEachPixel(mappedBy: postToIndex) { n, index in
+                    // Nearest voxel: floor(i + 0.5), which is Int(i + 0.5) within the grid (where
+                    // it is not negative); the bounds check also keeps it from overflowing.
+                    let i = index + 0.5
+                    guard i.x >= 0, i.y >= 0, i.z >= 0, i.x < upper.x, i.y < upper.y, i.z < upper.z else { return }
+                    flags[n] = voxels[s.linearIndex(Int(i.x), Int(i.y), Int(i.z))]
+                }
+            }
+        }
         return flags
     }
 
