@@ -22,7 +22,7 @@ public struct MaskLayer: Sendable {
         let upper = SIMD3(Double(s.x), Double(s.y), Double(s.z))
         mask.voxels.withUnsafeBufferPointer { voxels in
             flags.withUnsafeMutableBufferPointer { flags in
-                plane.forEachPixel(mappedBy: postToIndex) { n, index in
+                plane.forEachPixel(mappedBy: postToIndex, meeting: outerCorners) { n, index in
                     // Nearest voxel: floor(i + 0.5), which is Int(i + 0.5) within the grid (where
                     // it is not negative); the bounds check also keeps it from overflowing.
                     let i = index + 0.5
@@ -32,6 +32,15 @@ public struct MaskLayer: Sendable {
             }
         }
         return flags
+    }
+
+    /// The corners of the mask's grid (the outer faces of its voxels), in the post world.
+    var outerCorners: [SIMD3<Double>] {
+        let toPost = postToIndex.inverse
+        let s = mask.size
+        return [(0, 0, 0), (1, 0, 0), (0, 1, 0), (1, 1, 0), (0, 0, 1), (1, 0, 1), (0, 1, 1), (1, 1, 1)].map { c in
+            toPost.apply(SIMD3(Double(c.0 * s.x), Double(c.1 * s.y), Double(c.2 * s.z)) - 0.5)
+        }
     }
 
     /// The corners of the mask's bounding box (voxel centres), in the post world.

@@ -87,6 +87,36 @@ public struct SlicePlane: Sendable, Equatable {
         }
     }
 
+    /// `forEachPixel`, only over the pixels that may fall in the convex hull of `corners`
+    /// (`pixels(meeting:)`); each at the position the whole row's stepping gives it.
+    func forEachPixel(mappedBy affine: Affine3D, meeting corners: [SIMD3<Double>], _ body: (Int, SIMD3<Double>) -> Void) {
+        guard let (rows, columns) = pixels(meeting: corners) else { return }
+        let step = affine.linear * (right * pixelMM)
+        for v in rows {
+            var i = affine.apply(world(0, v))
+            for _ in 0..<columns.lowerBound { i += step }
+            for u in columns {
+                body(u + pixels * v, i)
+                i += step
+            }
+        }
+    }
+
+    /// The rows and columns of pixels that may fall in the convex hull of `corners` (world
+    /// points): those within a pixel of its projection, nil when the plane misses it (every
+    /// corner more than a micrometre on the same side).
+    func pixels(meeting corners: [SIMD3<Double>]) -> (rows: Range<Int>, columns: Range<Int>)? {
+        let projected = corners.map(pixel(of:))
+        guard projected.contains(where: { $0.offPlaneMM <= 1e-3 }), projected.contains(where: { $0.offPlaneMM >= -1e-3 }) else { return nil }
+        func range(_ values: [Double]) -> Range<Int>? {
+            let lower = max(0, Int(max(-1, (values.min()! - 1).rounded(.down))))
+            let upper = min(pixels, Int(min(Double(pixels), (values.max()! + 1).rounded(.up))) + 1)
+            return lower < upper ? lower..<upper : nil
+        }
+        guard let rows = range(projected.map(\.row)), let columns = range(projected.map(\.column)) else { return nil }
+        return (rows, columns)
+    }
+
     /// What pages record of the plane, so that a reader (or a test) can map a world point to
     /// a pixel: the world position of the first pixel's centre and the steps per column and row.
     public var mapping: [String: [Double]] {

@@ -167,4 +167,41 @@ struct SliceTests {
         let staircase = spacing.max() / 2 / plane.pixelMM + 1
         #expect(distances.allSatisfy { abs($0 - expected) <= staircase }, "\(distances.min()!)...\(distances.max()!) vs \(expected)")
     }
+
+    /// A mask layer looks only at the pixels near its grid (`SlicePlane.pixels(meeting:)`); every
+    /// pixel must still show its nearest voxel. Against a lookup of each pixel's centre on its
+    /// own: small grids in every storage, which a plane crosses, grazes at a corner or misses.
+    @Test("a mask layer shows each pixel's nearest voxel, on grids a plane crosses, grazes or misses",
+          arguments: storages.map(\.name))
+    func maskLayerPixels(_ storage: String) {
+        let direction = Self.storages.first { $0.name == storage }!.direction
+        let g = grid(around: SIMD3(3, -2, 4), extentMM: 14, spacing: SIMD3(0.8, 0.9, 1.1), direction: direction)
+        var mask = Mask(geometry: g, repeating: true)
+        mask[0, 0, 0] = false
+        let halfDiagonal = 0.5 * length(SIMD3(Double(g.size.x) * 0.8, Double(g.size.y) * 0.9, Double(g.size.z) * 1.1))
+        var shown = 0
+        for orientation in SlicePlane.Orientation.allCases {
+            // Through the grid's centre, then further off it up to where the plane misses it.
+            for offset in stride(from: 0.0, through: halfDiagonal + 2, by: 1.7) {
+                let axes = SlicePlane(orientation, centreMM: .zero, halfWidthMM: 1, pixels: 1)
+                // The grid off the image's centre too, so that its rows and columns are not the middle ones.
+                let centre = SIMD3(3, -2, 4) + offset * cross(axes.right, axes.down) + 5 * axes.right + 3 * axes.down
+                let plane = SlicePlane(orientation, centreMM: centre, halfWidthMM: 20, pixels: 90)
+                let flags = MaskLayer(mask).sample(plane)
+                for v in 0..<plane.pixels {
+                    for u in 0..<plane.pixels {
+                        let i = g.index(atWorld: plane.world(u, v)) + 0.5
+                        // Pixels within a hair of a voxel border may round either way.
+                        let fraction = i - i.rounded(.down)
+                        if any(fraction .< 1e-6) || any(fraction .> 1 - 1e-6) { continue }
+                        let inside = i.x >= 0 && i.y >= 0 && i.z >= 0 && Int(i.x) < g.size.x && Int(i.y) < g.size.y && Int(i.z) < g.size.z
+                            && mask[Int(i.x), Int(i.y), Int(i.z)]
+                        #expect(flags[u + plane.pixels * v] == inside, "\(orientation) +\(offset) mm, pixel \(u), \(v)")
+                        if inside { shown += 1 }
+                    }
+                }
+            }
+        }
+        #expect(shown > 1000)
+    }
 }
