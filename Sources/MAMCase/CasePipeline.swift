@@ -5,7 +5,7 @@ import MAMImageIO
 import MAMRegistration
 
 /// mam-quantify's version, written into every report.
-public let toolVersion = "0.12.1"
+public let toolVersion = "0.12.2"
 
 /// One case to analyse: its images, how pre and post are aligned, and the protocol.
 public struct CaseRequest: Sendable {
