@@ -368,15 +368,15 @@ struct PreparedTumour: Sendable {
     /// out every point. Most surface points lie within half a voxel diagonal (τ) of a tumour
     /// voxel centre (median 0.4 mm, 90% within 0.6 mm on 0.7 x 0.7 x 1.0 mm grids); for those
     /// "near" points D >= d - τ, as the nearest one's tumour voxel centre is at least d away.
-    /// So a width below d - τ can only hold one of the few others, which a tree of their own
-    /// answers for: the same answer, searched among a few dozen points instead of thousands.
+    /// So a width below d - τ can only hold one of the others (about one in twenty), which a
+    /// tree of their own answers for: the same answer, from a twentieth of the points.
     static func shellVoxels(_ crop: Mask, liver: Mask?, surface: SubvoxelSurface,
                             widths unsorted: [Double]) -> [(position: SIMD3<Double>, distanceMM: Double)] {
         let toTumour = DistanceTransform.distance(to: crop)
         let diagonal = length(crop.geometry.spacing)
         let near = diagonal / 2
         // The points that may lie farther than `near` from every tumour voxel centre.
-        let far = zip(surface.points, distancesToNearestCentre(surface.points, crop)).filter { $0.1 > near}.map(\.0)
+        let far = zip(surface.points, distancesToNearestCentre(surface.points, crop)).filter { $0.1 > near }.map(\.0)
         let farTree = KDTree(far)
         // 1e-4 mm: beyond the rounding of the single-precision distances.
         let nearOnlyBelow = near + 1e-4
