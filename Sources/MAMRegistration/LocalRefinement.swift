@@ -109,7 +109,8 @@ extension FittedSurfaces {
                 guard dot(transform.linear * normals[i], target.normals[j]) > 0.5, postField.contains(moved[i]) else { continue }
                 pairs.append((i, j, d2.squareRoot()))
             }
-            pairs.sort { $0.distance < $1.distance }
+            // Closest first; pairs at equal distances in sample order (a stable sort).
+            pairs = Selection.stableOrder(ofNonNegative: pairs.map(\.distance)).map { pairs[$0] }
             // Trim by weight: the closest pairs holding `trimFraction` of the total weight.
             let total = pairs.reduce(0) { $0 + active[$1.i].weight }
             var kept = 0, cumulative = 0.0
