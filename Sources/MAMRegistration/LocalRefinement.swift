@@ -120,7 +120,10 @@ extension FittedSurfaces {
             }
             guard kept >= 6 else { return finished(iteration) }
             let centre = transform.apply(prePoint)
-            var a = [Double](repeating: 0, count: 36), b = [Double](repeating: 0, count: 6)
+            // The normal equations' rows (lanes 0-5) and right-hand side, in registers.
+            var rows = (SIMD8<Double>.zero, SIMD8<Double>.zero, SIMD8<Double>.zero,
+                        SIMD8<Double>.zero, SIMD8<Double>.zero, SIMD8<Double>.zero)
+            var rhs = SIMD8<Double>.zero
             weightSum = 0
             var squares = 0.0
             let c2 = settings.robustScaleMM * settings.robustScaleMM
@@ -128,16 +131,25 @@ extension FittedSurfaces {
                 let n = target.normals[p.j]
                 let lever = cross(moved[p.i] - centre, n)
                 // The residual's derivatives: rotation (the lever), then translation (the normal).
-                @inline(__always) func jacobian(_ r: Int) -> Double { r < 3 ? lever[r] : n[r - 3] }
+                let jacobian = SIMD8<Double>(lever.x, lever.y, lever.z, n.x, n.y, n.z, 0, 0)
                 let e = dot(n, moved[p.i] - target.points[p.j])
                 let w = active[p.i].weight * (c2 > 0 ? 1 / (1 + e * e / c2) : 1)
-                for r in 0..<6 {
-                    b[r] -= w * jacobian(r) * e
-                    for c in 0..<6 { a[r * 6 + c] += w * jacobian(r) * jacobian(c) }
-                }
+                let weighted = w * jacobian
+                rhs -= weighted * e
+                rows.0 += weighted[0] * jacobian
+                rows.1 += weighted[1] * jacobian
+                rows.2 += weighted[2] * jacobian
+                rows.3 += weighted[3] * jacobian
+                rows.4 += weighted[4] * jacobian
+                rows.5 += weighted[5] * jacobian
                 weightSum += w
                 squares += w * e * e
             }
+            var a = [Double](repeating: 0, count: 36)
+            for (r, row) in [rows.0, rows.1, rows.2, rows.3, rows.4, rows.5].enumerated() {
+                for c in 0..<6 { a[r * 6 + c] = row[c] }
+            }
+            var b = (0..<6).map { rhs[$0] }
             residual = (squares / weightSum).squareRoot()
             if iteration == 1 { startResidual = residual }
             information = a
