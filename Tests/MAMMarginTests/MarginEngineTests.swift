@@ -259,19 +259,23 @@ struct MarginEngineTests {
     /// within w, else at d. The engine skips most searches with a bound (see
     /// `PreparedTumour.shellVoxels`); the counts must be the same, exactly.
     @Test("shell voxels: the same counts as the definition searched over every surface point",
-          arguments: [SIMD3(0.7, 0.7, 1.0), SIMD3(0.8, 0.8, 2.5)])
-    func shellVoxelsByDefinition(spacing: SIMD3<Double>) throws {
+          arguments: [(SIMD3(0.7, 0.7, 1.0), SIMD3(1, 1, 1)), (SIMD3(0.8, 0.8, 2.5), SIMD3(1, 1, 1)),
+                      (SIMD3(0.7, 0.7, 1.0), SIMD3(1, 1, 2))])
+    func shellVoxelsByDefinition(spacing: SIMD3<Double>, repeated factor: SIMD3<Int>) throws {
         let centre = SIMD3(0.31, -0.17, 0.23)
-        let g = grid(around: centre, extentMM: 60, spacing: spacing)
-        // Without symmetry: an ellipsoid, tilted, with a bump.
-        let tumour = paint(g, [.ellipsoid(center: centre, radii: SIMD3(7, 5, 6), axes: .rotation(axis: SIMD3(1, 2, 3), degrees: 35)),
-                               .sphere(center: centre + SIMD3(5, 3, -2), radius: 3.5)])
-        let zone = paint(g, [.sphere(center: centre, radius: 12)])
+        let native = grid(around: centre, extentMM: 60, spacing: spacing)
+        // Without symmetry: an ellipsoid, tilted, with a bump; and the same masks with their
+        // slices repeated (a resampled mask, whose surface is fitted on its native grid).
+        let shapes: [Shape] = [.ellipsoid(center: centre, radii: SIMD3(7, 5, 6), axes: .rotation(axis: SIMD3(1, 2, 3), degrees: 35)),
+                               .sphere(center: centre + SIMD3(5, 3, -2), radius: 3.5)]
+        let tumour = ResampledMaskTests.repeated(paint(native, shapes), factor)
+        let zone = ResampledMaskTests.repeated(paint(native, [.sphere(center: centre, radius: 12)]), factor)
+        let g = tumour.geometry
         let result = try MarginEngine.analyse(MarginCase(tumours: [tumour], ablationZone: zone)).tumours[0]
 
         let points = SubvoxelSurface(mask: SubvoxelSurface.crop(tumour, around: tumour.boundingBox)).points
         let toTumour = DistanceTransform.distance(to: tumour).millimetres
-        let diagonal = length(spacing)
+        let diagonal = length(g.spacing)
         let widths = [5.0, 10.0]
         var counts = [0, 0]
         for k in 0..<g.size.z {
