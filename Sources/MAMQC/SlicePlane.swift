@@ -77,20 +77,20 @@ public struct SlicePlane: Sendable, Equatable {
     /// centre mapped by `affine` (a world-to-index map, say): the first pixel of each row mapped
     /// once, then stepped by the column step, which an affine map keeps constant.
     func forEachPixel(mappedBy affine: Affine3D, _ body: (Int, SIMD3<Double>) -> Void) {
-        let step = affine.linear * (right * pixelMM)
-        for v in 0..<pixels {
-            var i = affine.apply(world(0, v))
-            for u in 0..<pixels {
-                body(u + pixels * v, i)
-                i += step
-            }
-        }
+        forEachPixel(mappedBy: affine, rows: 0..<pixels, columns: 0..<pixels, body)
     }
 
     /// `forEachPixel`, only over the pixels that may fall in the convex hull of `corners`
-    /// (`pixels(meeting:)`); each at the position the whole row's stepping gives it.
+    /// (`pixels(meeting:)`).
     func forEachPixel(mappedBy affine: Affine3D, meeting corners: [SIMD3<Double>], _ body: (Int, SIMD3<Double>) -> Void) {
         guard let (rows, columns) = pixels(meeting: corners) else { return }
+        forEachPixel(mappedBy: affine, rows: rows, columns: columns, body)
+    }
+
+    /// `forEachPixel` over a block of rows and columns, each pixel at the position the whole
+    /// row's stepping gives it (the same whichever block it is visited in).
+    private func forEachPixel(mappedBy affine: Affine3D, rows: Range<Int>, columns: Range<Int>,
+                              _ body: (Int, SIMD3<Double>) -> Void) {
         let step = affine.linear * (right * pixelMM)
         for v in rows {
             var i = affine.apply(world(0, v))

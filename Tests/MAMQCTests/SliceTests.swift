@@ -178,12 +178,12 @@ struct SliceTests {
         let g = grid(around: SIMD3(3, -2, 4), extentMM: 14, spacing: SIMD3(0.8, 0.9, 1.1), direction: direction)
         var mask = Mask(geometry: g, repeating: true)
         mask[0, 0, 0] = false
-        let halfDiagonal = 0.5 * length(SIMD3(Double(g.size.x) * 0.8, Double(g.size.y) * 0.9, Double(g.size.z) * 1.1))
+        let halfDiagonal = 0.5 * length(SIMD3(Double(g.size.x), Double(g.size.y), Double(g.size.z)) * g.spacing)
         var shown = 0
         for orientation in SlicePlane.Orientation.allCases {
+            let axes = SlicePlane(orientation, centreMM: .zero, halfWidthMM: 1, pixels: 1)
             // Through the grid's centre, then further off it up to where the plane misses it.
             for offset in stride(from: 0.0, through: halfDiagonal + 2, by: 1.7) {
-                let axes = SlicePlane(orientation, centreMM: .zero, halfWidthMM: 1, pixels: 1)
                 // The grid off the image's centre too, so that its rows and columns are not the middle ones.
                 let centre = SIMD3(3, -2, 4) + offset * cross(axes.right, axes.down) + 5 * axes.right + 3 * axes.down
                 let plane = SlicePlane(orientation, centreMM: centre, halfWidthMM: 20, pixels: 90)
